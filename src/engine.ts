@@ -1,0 +1,562 @@
+/**
+ * The engine behind the `Tasker` facade: applies transitions through the
+ * state machine, persists them through the committer, dispatches queued tasks
+ * to the runner pool when a thread is free, and runs the abort ladder.
+ *
+ * Invariants:
+ * - A task's status changes only in `#transition`, only from the status the
+ *   caller expected (see state-machine.ts).
+ * - A transition's events are emitted after its change is stored, in order.
+ * - Nothing per task (timers, signal listeners, waiters, log streams) outlives
+ *   the task's end.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import {
+  AbortCodes,
+  AbortError,
+  ErrorCodes,
+  TaskAbortedError,
+  TaskFailedError,
+  TaskerError,
+  deserializeError,
+  type AbortCode,
+  type SerializedError,
+} from './errors.js';
+import type { TaskerEvents } from './events.js';
+import { LogStream } from './log-stream.js';
+import type { ResolvedOptions } from './options.js';
+import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.js';
+import { serializeError, type WireLogEntry } from './protocol.js';
+import { Registry, type TaskRecord } from './registry.js';
+import { resolveRunner, type ResolvedRunner } from './runner-spec.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { canTransition, isEnded } from './state-machine.js';
+import { Committer } from './store/committer.js';
+import { JsonFileStore } from './store/json-file-store.js';
+import { MemoryStore } from './store/memory-store.js';
+import type { TaskDoc, TaskStore } from './store/task-store.js';
+import type { ValidTaskDef } from './task-definition.js';
+import type { AddTaskDef, EndedTaskStatus, JsonValue, ListenLogsOptions, LogEntry, RunnerSpec, TaskStatus } from './types.js';
+
+export type Emit = <K extends keyof TaskerEvents>(name: K, ...args: TaskerEvents[K]) => void;
+
+type EngineState = 'stopped' | 'started' | 'stopping';
+
+interface Running {
+  handle: RunHandle;
+  abortReason: SerializedError | null;
+  timeoutTimer: unknown;
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class Engine {
+  readonly #options: ResolvedOptions;
+  readonly #emit: Emit;
+  readonly #store: TaskStore;
+  readonly #committer: Committer;
+  readonly #registry = new Registry();
+  readonly #scheduler = new Scheduler();
+  readonly #runners = new Map<string, ResolvedRunner>();
+  /** `new` tasks whose operation has no runner yet. */
+  readonly #waitingForRunner = new Map<string, Set<TaskRecord>>();
+  readonly #running = new Map<string, Running>();
+  readonly #signalCleanups = new Map<string, () => void>();
+  readonly #waiters = new Map<string, Set<Waiter>>();
+  /** Tasks whose end is applied in memory but not yet stored and announced. */
+  readonly #endsInFlight = new Set<string>();
+  readonly #logStreams = new Map<string, Set<LogStream>>();
+  readonly #idleWaiters = new Set<() => void>();
+  readonly #ready: Promise<void>;
+  #state: EngineState = 'stopped';
+  #pool: RunnerPool | null = null;
+  #stopping: Promise<void> | null = null;
+  #startSignalCleanup: (() => void) | null = null;
+  #seq = 0;
+  #idle = true;
+  #pumping = false;
+
+  constructor(options: ResolvedOptions, emit: Emit) {
+    this.#options = options;
+    this.#emit = emit;
+    this.#store = options.store ?? (options.persistDir === null ? new MemoryStore() : new JsonFileStore(options.persistDir));
+    this.#committer = new Committer(this.#store, (error) => options.logger?.error('tasker: store write failed', error));
+    this.#ready = this.#load();
+    // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
+    this.#ready.catch(() => {});
+  }
+
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  get isStarted(): boolean {
+    return this.#state === 'started';
+  }
+
+  async #load(): Promise<void> {
+    const stored = await this.#store.load();
+    stored.sort((a, b) => (a.task.uuid < b.task.uuid ? -1 : a.task.uuid > b.task.uuid ? 1 : 0));
+    for (const { task, logs } of stored) {
+      const record: TaskRecord = { doc: task, logs, seq: ++this.#seq };
+      this.#registry.add(record);
+      if (task.status === 'new') this.#queue(record);
+    }
+    for (const record of this.#registry.values()) {
+      if (record.doc.status === 'running') {
+        // It was running when its process died: nothing runs it any more.
+        this.#end(record, 'aborted', {
+          abortReason: abortReason(AbortCodes.INTERRUPTED, 'The task was running when the tasker stopped unexpectedly (process exit or crash)'),
+        });
+      }
+    }
+  }
+
+  // ---- runners -----------------------------------------------------------
+
+  assignRunner(operation: string, spec: RunnerSpec): void {
+    if (typeof operation !== 'string' || operation.length === 0) {
+      throw new TaskerError(ErrorCodes.INVALID_RUNNER, 'operation must be a non-empty string');
+    }
+    if (this.#runners.has(operation)) {
+      throw new TaskerError(ErrorCodes.RUNNER_ALREADY_ASSIGNED, `A runner is already assigned to '${operation}'`);
+    }
+    this.#runners.set(operation, resolveRunner(operation, spec));
+    const waiting = this.#waitingForRunner.get(operation);
+    if (waiting !== undefined) {
+      this.#waitingForRunner.delete(operation);
+      for (const record of waiting) this.#enqueue(record);
+      this.#pump();
+    }
+  }
+
+  // ---- adding and changing tasks -------------------------------------------
+
+  async addTask(def: ValidTaskDef, rawDef: AddTaskDef): Promise<string> {
+    await this.#ready;
+    this.#emit('task.add', rawDef);
+    const doc: TaskDoc = {
+      uuid: uuidv7(),
+      operation: def.operation,
+      priority: def.priority,
+      status: 'new',
+      createdAt: new Date(this.#options.clock.now()),
+    };
+    if (def.id !== undefined) doc.id = def.id;
+    if (def.data !== undefined) doc.data = def.data;
+    if (def.concurrency !== undefined) doc.concurrency = def.concurrency;
+    if (def.runTimeout !== undefined) doc.runTimeout = def.runTimeout;
+    if (def.abortGraceMs !== undefined) doc.abortGraceMs = def.abortGraceMs;
+    const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
+    this.#registry.add(record);
+    const stored = this.#committer.push({ type: 'put', task: { ...doc } }, () => this.#emit('task.added', doc.uuid));
+    this.#queue(record);
+    if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
+    this.#pump();
+    await stored;
+    return doc.uuid;
+  }
+
+  async prioritizeTask(uuid: string, priority: number): Promise<void> {
+    const record = await this.#get(uuid);
+    if (record.doc.status !== 'new') {
+      throw new TaskerError(ErrorCodes.TASK_STATE, `Task ${uuid} is ${record.doc.status}; only new tasks can be prioritized`);
+    }
+    record.doc.priority = priority;
+    this.#scheduler.reprioritize(uuid, priority);
+    const stored = this.#committer.push({ type: 'put', task: { ...record.doc } }, () => {
+      this.#emit('task.prioritized', uuid, priority);
+      this.#emit(`task.${uuid}.prioritized`, priority);
+    });
+    this.#pump();
+    await stored;
+  }
+
+  /** Aborts a new or running task; resolves once it has ended. No-op on an ended task. */
+  async abortTask(uuid: string, reason: string | undefined): Promise<void> {
+    const record = await this.#get(uuid);
+    await this.#requestAbort(record, AbortCodes.REQUESTED, reason ?? 'The task was aborted');
+  }
+
+  // ---- starting and stopping -----------------------------------------------
+
+  async start(signal: AbortSignal | undefined): Promise<void> {
+    await this.#ready;
+    if (this.#stopping !== null) await this.#stopping;
+    if (this.#state === 'started') return;
+    if (signal?.aborted === true) return;
+    this.#state = 'started';
+    this.#pool = new RunnerPool({
+      maxThreads: this.#options.maxThreads,
+      clock: this.#options.clock,
+      logger: this.#options.logger,
+      onLogs: (uuid, entries) => this.#onLogs(uuid, entries),
+    });
+    if (signal !== undefined) {
+      const onAbort = (): void => void this.stop();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#startSignalCleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.#emit('started');
+    this.#pump();
+    this.#checkIdle();
+  }
+
+  stop(): Promise<void> {
+    if (this.#stopping !== null) return this.#stopping;
+    if (this.#state !== 'started') return this.#ready.then(() => this.#committer.flush(), () => {});
+    this.#state = 'stopping';
+    this.#stopping = this.#doStop().finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #doStop(): Promise<void> {
+    this.#startSignalCleanup?.();
+    this.#startSignalCleanup = null;
+    const ended: Promise<void>[] = [];
+    for (const [uuid, running] of this.#running) {
+      const record = this.#registry.get(uuid);
+      if (record !== undefined) void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, 'The tasker was stopped');
+      ended.push(running.ended);
+    }
+    await Promise.all(ended);
+    await this.#committer.flush();
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.destroy();
+    this.#state = 'stopped';
+    this.#emit('stopped');
+    this.#checkIdle();
+  }
+
+  onIdle(): Promise<void> {
+    if (this.#idle) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.add(resolve));
+  }
+
+  // ---- reading -------------------------------------------------------------
+
+  get registry(): Registry {
+    return this.#registry;
+  }
+
+  async #get(uuid: unknown): Promise<TaskRecord> {
+    await this.#ready;
+    const record = typeof uuid === 'string' ? this.#registry.get(uuid) : undefined;
+    if (record === undefined) throw new TaskerError(ErrorCodes.TASK_NOT_FOUND, `No task has uuid ${String(uuid)}`);
+    return record;
+  }
+
+  async getRecord(uuid: unknown): Promise<TaskRecord> {
+    return this.#get(uuid);
+  }
+
+  async waitForTaskOutputData(uuid: string): Promise<unknown> {
+    const record = await this.#get(uuid);
+    if (this.#hasSettled(record)) return outputOf(record.doc);
+    return new Promise((resolve, reject) => this.#addWaiter(uuid, { resolve, reject }));
+  }
+
+  /** Ended, and the end stored and announced. */
+  #hasSettled(record: TaskRecord): boolean {
+    return isEnded(record.doc.status) && !this.#endsInFlight.has(record.doc.uuid);
+  }
+
+  #addWaiter(uuid: string, waiter: Waiter): void {
+    let waiters = this.#waiters.get(uuid);
+    if (waiters === undefined) this.#waiters.set(uuid, (waiters = new Set()));
+    waiters.add(waiter);
+  }
+
+  listenTaskLogs(uuid: string, options: ListenLogsOptions): LogStream {
+    const stream = new LogStream();
+    const { fromBeginning = false, abortSignal } = options;
+    if (abortSignal?.aborted === true) {
+      stream.end();
+      return stream;
+    }
+    this.#get(uuid).then(
+      (record) => {
+        if (stream.closed) return;
+        if (abortSignal?.aborted === true) return stream.end();
+        if (fromBeginning) for (const entry of record.logs) stream.push(structuredClone(entry));
+        if (this.#hasSettled(record)) return stream.end();
+        let streams = this.#logStreams.get(uuid);
+        if (streams === undefined) this.#logStreams.set(uuid, (streams = new Set()));
+        streams.add(stream);
+        stream.onClose(() => {
+          const set = this.#logStreams.get(uuid);
+          set?.delete(stream);
+          if (set?.size === 0) this.#logStreams.delete(uuid);
+        });
+        if (abortSignal !== undefined) {
+          const onAbort = (): void => stream.end();
+          abortSignal.addEventListener('abort', onAbort, { once: true });
+          stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
+        }
+      },
+      (error: unknown) => stream.fail(error),
+    );
+    return stream;
+  }
+
+  // ---- internals: queue and dispatch -----------------------------------------
+
+  /** A new task enters the queue if its operation has a runner, else waits for one. */
+  #queue(record: TaskRecord): void {
+    if (this.#runners.has(record.doc.operation)) {
+      this.#enqueue(record);
+      return;
+    }
+    let waiting = this.#waitingForRunner.get(record.doc.operation);
+    if (waiting === undefined) this.#waitingForRunner.set(record.doc.operation, (waiting = new Set()));
+    waiting.add(record);
+  }
+
+  #enqueue(record: TaskRecord): void {
+    this.#scheduler.enqueue({
+      uuid: record.doc.uuid,
+      doc: record.doc,
+      priority: record.doc.priority,
+      seq: record.seq,
+      conditions: record.doc.concurrency ?? [],
+    });
+  }
+
+  #unqueue(record: TaskRecord): void {
+    if (!this.#scheduler.remove(record.doc.uuid)) this.#waitingForRunner.get(record.doc.operation)?.delete(record);
+  }
+
+  /** Starts queued tasks while threads are free. */
+  #pump(): void {
+    if (this.#pumping || this.#state !== 'started') return;
+    this.#pumping = true;
+    try {
+      while (this.#running.size < this.#options.maxThreads) {
+        const next = this.#scheduler.next();
+        if (next === null) break;
+        const record = this.#registry.get(next.entry.uuid);
+        if (record === undefined) continue;
+        if (next.error !== undefined) {
+          this.#end(record, 'failed', {
+            error: {
+              name: 'TaskerError',
+              code: ErrorCodes.CONDITION_FAILED,
+              message: `A concurrency condition of the task could not be evaluated: ${next.error.message}`,
+            },
+          });
+          continue;
+        }
+        this.#run(record);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    this.#checkIdle();
+  }
+
+  #run(record: TaskRecord): void {
+    const { doc } = record;
+    const runner = this.#runners.get(doc.operation)!;
+    if (!this.#transition(record, 'new', 'running', { startedAt: new Date(this.#options.clock.now()) }, () => {
+      this.#emit('task.run', doc.uuid);
+      this.#emit(`task.${doc.uuid}.run`);
+    })) return;
+    this.#scheduler.markRunning(doc.uuid, doc);
+    let markEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (markEnded = resolve));
+    const running: Running = { handle: undefined as unknown as RunHandle, abortReason: null, timeoutTimer: undefined, ended, markEnded };
+    this.#running.set(doc.uuid, running);
+    running.handle = this.#pool!.run(
+      {
+        uuid: doc.uuid,
+        id: doc.id,
+        operation: doc.operation,
+        data: doc.data,
+        priority: doc.priority,
+        createdAt: doc.createdAt,
+        startedAt: doc.startedAt!,
+        moduleUrl: runner.moduleUrl,
+        exportName: runner.exportName,
+        maxLogs: Math.max(0, this.#options.maxLogsPerTask - record.logs.length),
+      },
+      (outcome) => this.#onRunSettled(record, outcome),
+    );
+    if (doc.runTimeout !== undefined) {
+      running.timeoutTimer = this.#options.clock.setTimeout(() => {
+        void this.#requestAbort(record, AbortCodes.RUN_TIMEOUT, `The task did not finish within its runTimeout of ${doc.runTimeout} ms`);
+      }, doc.runTimeout);
+    }
+  }
+
+  #onRunSettled(record: TaskRecord, outcome: RunOutcome): void {
+    const { uuid } = record.doc;
+    const running = this.#running.get(uuid);
+    if (running === undefined) return;
+    this.#running.delete(uuid);
+    if (running.timeoutTimer !== undefined) this.#options.clock.clearTimeout(running.timeoutTimer);
+    const dropped = outcome.logsDropped;
+    const fields: Partial<TaskDoc> = dropped > 0 ? { logsDropped: (record.doc.logsDropped ?? 0) + dropped } : {};
+    if (running.abortReason !== null) {
+      if (outcome.kind === 'terminated') fields.terminated = true;
+      this.#end(record, 'aborted', { ...fields, abortReason: running.abortReason });
+    } else if (outcome.kind === 'done') {
+      this.#end(record, 'done', { ...fields, result: outcome.result as JsonValue });
+    } else {
+      this.#end(record, 'failed', { ...fields, error: outcome.kind === 'failed' ? (outcome.error as JsonValue) : null });
+    }
+    this.#scheduler.markEnded(uuid);
+    running.markEnded();
+    this.#pump();
+  }
+
+  #requestAbort(record: TaskRecord, code: AbortCode, message: string): Promise<void> {
+    const { uuid, status } = record.doc;
+    if (status === 'new') {
+      this.#unqueue(record);
+      this.#end(record, 'aborted', { abortReason: abortReason(code, message) });
+      this.#pump();
+      return this.#endedPromise(uuid);
+    }
+    const running = this.#running.get(uuid);
+    if (status !== 'running' || running === undefined) return Promise.resolve();
+    if (running.abortReason === null) {
+      running.abortReason = abortReason(code, message);
+      const { name, message: reasonMessage, code: reasonCode } = running.abortReason;
+      running.handle.abort({ name, message: reasonMessage, code: reasonCode! }, record.doc.abortGraceMs ?? this.#options.abortGraceMs);
+    }
+    return running.ended.then(() => this.#endedPromise(uuid));
+  }
+
+  /** Resolves once the task's end has been stored and announced. */
+  #endedPromise(uuid: string): Promise<void> {
+    const record = this.#registry.get(uuid);
+    if (record === undefined || this.#hasSettled(record)) return Promise.resolve();
+    return new Promise((resolve) => this.#addWaiter(uuid, { resolve: () => resolve(), reject: () => resolve() }));
+  }
+
+  #watchSignal(record: TaskRecord, signal: AbortSignal): void {
+    const { uuid } = record.doc;
+    const message = (): string => {
+      const reason: unknown = signal.reason;
+      const text = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : undefined;
+      return text === undefined ? 'The task abortSignal was aborted' : `The task abortSignal was aborted: ${text}`;
+    };
+    if (signal.aborted) {
+      void this.#requestAbort(record, AbortCodes.SIGNAL, message());
+      return;
+    }
+    const onAbort = (): void => void this.#requestAbort(record, AbortCodes.SIGNAL, message());
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#signalCleanups.set(uuid, () => signal.removeEventListener('abort', onAbort));
+  }
+
+  // ---- internals: logs ---------------------------------------------------------
+
+  #onLogs(uuid: string, entries: WireLogEntry[]): void {
+    const record = this.#registry.get(uuid);
+    if (record === undefined || record.doc.status !== 'running') return;
+    const room = this.#options.maxLogsPerTask - record.logs.length;
+    const kept = (room >= entries.length ? entries : entries.slice(0, Math.max(0, room))) as LogEntry[];
+    if (kept.length < entries.length) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + entries.length - kept.length;
+    if (kept.length === 0) return;
+    for (const entry of kept) record.logs.push(entry);
+    const streams = this.#logStreams.get(uuid);
+    if (streams !== undefined) for (const stream of streams) for (const entry of kept) stream.push(structuredClone(entry));
+    this.#committer.push({ type: 'logs', uuid, entries: kept }, () => {
+      for (const entry of kept) {
+        this.#emit('task.log', uuid, entry);
+        this.#emit(`task.${uuid}.log`, entry);
+      }
+    });
+  }
+
+  // ---- internals: transitions --------------------------------------------------
+
+  /**
+   * The only place a status changes. Returns false, changing nothing, when the
+   * task is no longer in `from` (another path won the race).
+   */
+  #transition(record: TaskRecord, from: TaskStatus, to: TaskStatus, fields: Partial<TaskDoc>, announce: () => void): boolean {
+    if (record.doc.status !== from || !canTransition(from, to)) return false;
+    Object.assign(record.doc, fields);
+    record.doc.status = to;
+    void this.#committer.push({ type: 'put', task: { ...record.doc } }, announce).catch(() => {});
+    return true;
+  }
+
+  #end(record: TaskRecord, status: EndedTaskStatus, fields: Partial<TaskDoc>): boolean {
+    const { uuid } = record.doc;
+    const from = record.doc.status;
+    const applied = this.#transition(record, from, status, { ...fields, endedAt: new Date(this.#options.clock.now()) }, () => {
+      this.#endsInFlight.delete(uuid);
+      const { doc } = record;
+      const outcome = (status === 'done' ? doc.result : status === 'failed' ? doc.error : doc.abortReason) as JsonValue;
+      this.#emit(`task.${status}`, uuid, outcome as never);
+      this.#emit(`task.${uuid}.${status}`, outcome as never);
+      this.#emit('task.ended', uuid, status, outcome);
+      this.#emit(`task.${uuid}.ended`, status, outcome);
+      this.#settleWaiters(record);
+      const streams = this.#logStreams.get(uuid);
+      if (streams !== undefined) for (const stream of [...streams]) stream.end();
+      this.#checkIdle();
+    });
+    if (!applied) return false;
+    this.#endsInFlight.add(uuid);
+    this.#signalCleanups.get(uuid)?.();
+    this.#signalCleanups.delete(uuid);
+    return true;
+  }
+
+  #settleWaiters(record: TaskRecord): void {
+    const waiters = this.#waiters.get(record.doc.uuid);
+    this.#waiters.delete(record.doc.uuid);
+    if (waiters === undefined) return;
+    let output: unknown;
+    let failure: unknown;
+    try {
+      output = outputOf(record.doc);
+    } catch (error) {
+      failure = error;
+    }
+    for (const waiter of waiters) {
+      if (failure !== undefined) waiter.reject(failure);
+      else waiter.resolve(structuredClone(output));
+    }
+  }
+
+  #checkIdle(): void {
+    const idle = this.#running.size === 0 && (this.#state !== 'started' || this.#scheduler.readyCount === 0);
+    if (idle === this.#idle) return;
+    this.#idle = idle;
+    if (!idle) return;
+    this.#emit('idle');
+    for (const resolve of [...this.#idleWaiters]) resolve();
+    this.#idleWaiters.clear();
+  }
+}
+
+function abortReason(code: AbortCode, message: string): SerializedError {
+  return serializeError(new AbortError(code, message)) as SerializedError;
+}
+
+/** The result of an ended task, or the error `waitForTaskOutputData` rejects with. */
+function outputOf(doc: TaskDoc): unknown {
+  switch (doc.status) {
+    case 'done':
+      return structuredClone(doc.result ?? null);
+    case 'failed':
+      throw new TaskFailedError(doc.uuid, deserializeError(doc.error));
+    case 'aborted':
+      throw new TaskAbortedError(doc.uuid, deserializeError(doc.abortReason));
+    default:
+      throw new Error(`Task ${doc.uuid} has not ended`);
+  }
+}

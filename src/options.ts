@@ -1,0 +1,131 @@
+/**
+ * Options of `new Tasker(options)`, their defaults, and their validation.
+ * A malformed option throws at construction, naming the option.
+ */
+import { availableParallelism } from 'node:os';
+import { systemClock, type Clock } from './clock.js';
+import { ErrorCodes } from './errors.js';
+import type { EngineLogger } from './types.js';
+import type { TaskStore } from './store/task-store.js';
+
+export interface TaskerOptions {
+  /** Directory of the JSON store. Omitted or `null`: tasks live in memory only. */
+  persistDir?: string | null;
+  /** Worker threads, and so the most tasks running at once. Default `os.availableParallelism()`. */
+  maxThreads?: number;
+  /**
+   * Milliseconds a running task gets, after its abort signal fires, to settle
+   * before its worker thread is terminated. Default 1000. Per task: `addTask({ abortGraceMs })`.
+   */
+  abortGraceMs?: number;
+  /** Most log entries kept per task; more are counted in `logsDropped`. Default 10 000. */
+  maxLogsPerTask?: number;
+  /** Console-compatible logger for the engine's own diagnostics. Default: none. */
+  logger?: EngineLogger;
+  /** Time source, for tests. Default: the system clock. */
+  clock?: Clock;
+  /** A custom store (advanced; overrides `persistDir`). */
+  store?: TaskStore;
+}
+
+export interface ResolvedOptions {
+  persistDir: string | null;
+  maxThreads: number;
+  abortGraceMs: number;
+  maxLogsPerTask: number;
+  logger: EngineLogger | null;
+  clock: Clock;
+  store: TaskStore | null;
+}
+
+export const DEFAULT_ABORT_GRACE_MS = 1000;
+export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
+
+const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store']);
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError('Tasker options must be an object');
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw invalid(TypeError, `options.${key} is not a Tasker option`);
+  }
+  const persistDir = o['persistDir'] ?? null;
+  if (persistDir !== null && (typeof persistDir !== 'string' || persistDir.length === 0)) {
+    throw invalid(TypeError, 'options.persistDir must be a non-empty string or null');
+  }
+  return {
+    persistDir: persistDir as string | null,
+    maxThreads: positiveInteger(o['maxThreads'], 'maxThreads', availableParallelism()),
+    abortGraceMs: nonNegativeMs(o['abortGraceMs'], 'options.abortGraceMs', DEFAULT_ABORT_GRACE_MS),
+    maxLogsPerTask: nonNegativeInteger(o['maxLogsPerTask'], 'maxLogsPerTask', DEFAULT_MAX_LOGS_PER_TASK),
+    logger: logger(o['logger']),
+    clock: clock(o['clock']),
+    store: store(o['store']),
+  };
+}
+
+function invalid<E extends TypeErrorConstructor | RangeErrorConstructor>(Kind: E, message: string): Error {
+  const error = new Kind(message);
+  (error as Error & { code: string }).code = ErrorCodes.INVALID_OPTION;
+  return error;
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw invalid(TypeError, `options.${name} must be a number`);
+  if (!Number.isInteger(value) || value < 1) throw invalid(RangeError, `options.${name} must be an integer >= 1, got ${value}`);
+  return value;
+}
+
+function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw invalid(TypeError, `options.${name} must be a number`);
+  if (!Number.isInteger(value) || value < 0) throw invalid(RangeError, `options.${name} must be an integer >= 0, got ${value}`);
+  return value;
+}
+
+/** A duration in ms: finite, >= 0, and small enough for setTimeout. */
+export function nonNegativeMs(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalid(TypeError, `${name} must be a number`);
+  if (!Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw invalid(RangeError, `${name} must be between 0 and ${MAX_TIMER_MS} ms, got ${value}`);
+  }
+  return value;
+}
+
+/** The largest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function logger(value: unknown): EngineLogger | null {
+  if (value === undefined || value === null) return null;
+  const candidate = value as Record<string, unknown>;
+  for (const method of ['error', 'warn', 'info', 'debug']) {
+    if (typeof candidate[method] !== 'function') {
+      throw invalid(TypeError, `options.logger must be console-compatible: logger.${method} is not a function`);
+    }
+  }
+  return value as EngineLogger;
+}
+
+function clock(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const candidate = value as Record<string, unknown>;
+  for (const method of ['now', 'setTimeout', 'clearTimeout']) {
+    if (typeof candidate?.[method] !== 'function') throw invalid(TypeError, `options.clock.${method} must be a function`);
+  }
+  return value as Clock;
+}
+
+function store(value: unknown): TaskStore | null {
+  if (value === undefined || value === null) return null;
+  const candidate = value as Record<string, unknown>;
+  for (const method of ['load', 'commit', 'close']) {
+    if (typeof candidate?.[method] !== 'function') throw invalid(TypeError, `options.store.${method} must be a function`);
+  }
+  return value as TaskStore;
+}
+

@@ -1,0 +1,173 @@
+/**
+ * Runs tasks in piscina worker threads, one task per thread at a time, and
+ * owns the abort ladder: the runner's `abortSignal` fires first; if the runner
+ * has not settled after the grace period, its thread is terminated (piscina
+ * replaces it). The scheduler hands a task over only when a thread is free,
+ * so piscina's own queue stays empty.
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { v4 as uuidv4 } from 'uuid';
+import type { Clock } from '../clock.js';
+import { ErrorCodes } from '../errors.js';
+import {
+  MessageType,
+  isLogBatchMessage,
+  serializeError,
+  type AbortMessage,
+  type RunRequest,
+  type RunResponse,
+  type WireLogEntry,
+} from '../protocol.js';
+import type { EngineLogger } from '../types.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL('../../workers/runner-host.js', import.meta.url));
+/** How long a response may wait for log batches it announced (they travel on another port). */
+const LOG_DRAIN_TIMEOUT_MS = 5000;
+
+export type RunOutcome =
+  | { kind: 'done'; result: unknown; logsDropped: number }
+  | { kind: 'failed'; error: unknown; logsDropped: number }
+  /** The thread was terminated by `abort()` after the grace period. */
+  | { kind: 'terminated'; logsDropped: number };
+
+export interface RunHandle {
+  /** Fires the runner's abort signal, then terminates its thread after `graceMs`. */
+  abort(reason: AbortMessage['reason'], graceMs: number): void;
+}
+
+export interface RunnerPoolOptions {
+  maxThreads: number;
+  clock: Clock;
+  logger: EngineLogger | null;
+  onLogs(uuid: string, entries: WireLogEntry[]): void;
+}
+
+interface ActiveRun {
+  received: number;
+  response: RunResponse | null;
+  drainTimer: unknown;
+  settle: (outcome: RunOutcome) => void;
+  settled: boolean;
+}
+
+export class RunnerPool {
+  readonly #piscina: Piscina;
+  readonly #control: BroadcastChannel;
+  readonly #controlName = `tasker-control:${uuidv4()}`;
+  readonly #active = new Map<string, ActiveRun>();
+  readonly #options: RunnerPoolOptions;
+
+  constructor(options: RunnerPoolOptions) {
+    this.#options = options;
+    this.#piscina = new Piscina({
+      filename: WORKER_ENTRY,
+      maxThreads: options.maxThreads,
+      minThreads: options.maxThreads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+    });
+    this.#piscina.on('message', (message: unknown) => this.#onWorkerMessage(message));
+    // A thread that fails while running no task (a runner's stray timer throwing
+    // after it settled) must not take the host down: piscina replaces it.
+    this.#piscina.on('error', (error: unknown) => {
+      options.logger?.warn('tasker: a worker thread failed outside of any task', error);
+    });
+    this.#control = new BroadcastChannel(this.#controlName);
+    this.#control.unref();
+  }
+
+  get threads(): number {
+    return this.#piscina.threads.length;
+  }
+
+  run(request: Omit<RunRequest, 'controlChannel'>, onSettled: (outcome: RunOutcome) => void): RunHandle {
+    const terminate = new AbortController();
+    const run: ActiveRun = { received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
+    this.#active.set(request.uuid, run);
+    let graceTimer: unknown;
+    const finish = (outcome: RunOutcome): void => {
+      if (run.settled) return;
+      run.settled = true;
+      if (graceTimer !== undefined) this.#options.clock.clearTimeout(graceTimer);
+      if (run.drainTimer !== undefined) this.#options.clock.clearTimeout(run.drainTimer);
+      this.#active.delete(request.uuid);
+      onSettled(outcome);
+    };
+    run.settle = finish;
+
+    this.#piscina.run({ ...request, controlChannel: this.#controlName } satisfies RunRequest, { signal: terminate.signal }).then(
+      (response: RunResponse) => {
+        run.response = response;
+        if (run.received >= response.logsSent) {
+          finish(toOutcome(response));
+        } else {
+          run.drainTimer = this.#options.clock.setTimeout(() => {
+            this.#options.logger?.warn(`tasker: task ${request.uuid} ended before ${response.logsSent - run.received} of its log entries arrived`);
+            finish(toOutcome(response));
+          }, LOG_DRAIN_TIMEOUT_MS);
+        }
+      },
+      (error: unknown) => {
+        if (terminate.signal.aborted) {
+          finish({ kind: 'terminated', logsDropped: 0 });
+        } else {
+          finish({ kind: 'failed', error: workerFailure(error), logsDropped: 0 });
+        }
+      },
+    );
+
+    return {
+      abort: (reason, graceMs) => {
+        if (run.settled || terminate.signal.aborted || graceTimer !== undefined) return;
+        const message: AbortMessage = { type: MessageType.ABORT, uuid: request.uuid, reason };
+        this.#control.postMessage(message);
+        graceTimer = this.#options.clock.setTimeout(() => terminate.abort(), graceMs);
+      },
+    };
+  }
+
+  async destroy(): Promise<void> {
+    this.#control.close();
+    await this.#piscina.destroy();
+  }
+
+  #onWorkerMessage(message: unknown): void {
+    if (!isLogBatchMessage(message)) return;
+    const run = this.#active.get(message.uuid);
+    // Entries from a runner that already settled (a stray timer) belong to no task any more.
+    if (run === undefined || run.settled) return;
+    run.received += message.entries.length;
+    this.#options.onLogs(message.uuid, message.entries);
+    if (run.response !== null && run.received >= run.response.logsSent) run.settle(toOutcome(run.response));
+  }
+}
+
+function toOutcome(response: RunResponse): RunOutcome {
+  if (response.ok) return { kind: 'done', result: response.result, logsDropped: response.logsDropped };
+  return { kind: 'failed', error: response.error, logsDropped: response.logsDropped };
+}
+
+/** Maps how piscina reports a dead thread to a stored error with a stable code. */
+function workerFailure(error: unknown): unknown {
+  const message = (error as Error)?.message ?? String(error);
+  const exited = /worker exited with code: (-?\d+)/.exec(message);
+  if (exited !== null) {
+    return {
+      name: 'TaskerError',
+      code: ErrorCodes.WORKER_EXITED,
+      exitCode: Number(exited[1]),
+      message: `The worker thread exited with code ${exited[1]} while running the task`,
+    };
+  }
+  if ((error as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return { name: 'TaskerError', code: ErrorCodes.WORKER_OUT_OF_MEMORY, message: 'The worker thread ran out of memory', cause: serializeError(error) };
+  }
+  return {
+    name: 'TaskerError',
+    code: ErrorCodes.WORKER_CRASHED,
+    message: `The worker thread crashed: ${message}`,
+    cause: serializeError(error),
+  };
+}

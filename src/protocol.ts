@@ -1,0 +1,106 @@
+/**
+ * The wire vocabulary between the main thread and the runner host in
+ * `workers/`. Both sides import this module and nothing else of each other.
+ *
+ * - main → worker, per task: a `RunRequest`, through piscina.
+ * - worker → main, per task: a `RunResponse`, through piscina.
+ * - worker → main, logs: `LogBatchMessage`s on the worker's `parentPort`
+ *   (piscina re-emits them as the pool's `message` event). Fire-and-forget,
+ *   batched; the response says how many entries were sent so that the main
+ *   thread records the end only after the last log has arrived.
+ * - main → worker, aborts: `AbortMessage`s on a `BroadcastChannel` named per
+ *   pool. Aborts are rare, so a broadcast costs nothing per task.
+ */
+import type { LogLevel } from './types.js';
+
+export const MessageType = {
+  LOG_BATCH: 'tasker:logs',
+  ABORT: 'tasker:abort',
+} as const;
+
+export interface RunRequest {
+  uuid: string;
+  id: unknown;
+  operation: string;
+  data: unknown;
+  priority: number;
+  createdAt: Date;
+  startedAt: Date;
+  /** `file:` URL of the runner module. */
+  moduleUrl: string;
+  /** Export to call; `default` when absent. */
+  exportName: string;
+  /** Entries beyond this are counted, not sent. */
+  maxLogs: number;
+  /** Name of the BroadcastChannel carrying `AbortMessage`s. */
+  controlChannel: string;
+}
+
+export type RunResponse =
+  | { ok: true; result: unknown; logsSent: number; logsDropped: number }
+  | { ok: false; error: unknown; code: string | null; logsSent: number; logsDropped: number };
+
+export interface WireLogEntry {
+  level: LogLevel;
+  message: string;
+  data?: unknown;
+  timestamp: Date;
+}
+
+export interface LogBatchMessage {
+  type: typeof MessageType.LOG_BATCH;
+  uuid: string;
+  entries: WireLogEntry[];
+}
+
+export interface AbortMessage {
+  type: typeof MessageType.ABORT;
+  uuid: string;
+  reason: { name: string; message: string; code: string };
+}
+
+export function isLogBatchMessage(value: unknown): value is LogBatchMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === MessageType.LOG_BATCH;
+}
+
+export function isAbortMessage(value: unknown): value is AbortMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === MessageType.ABORT;
+}
+
+/**
+ * An error as JSON: `name`, `message`, `stack`, and every other own property
+ * (`code`, `cause`, custom fields) that is itself serializable. A thrown
+ * non-Error is kept as it is when JSON-compatible, else as its string form.
+ */
+export function serializeError(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error)) return toJsonOrString(error);
+  const out: Record<string, unknown> = { name: error.name, message: error.message };
+  if (typeof error.stack === 'string') out['stack'] = error.stack;
+  for (const key of Object.getOwnPropertyNames(error)) {
+    if (key === 'name' || key === 'message' || key === 'stack' || key === '__proto__') continue;
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (key === 'cause' && depth < 5) {
+      out[key] = serializeError(value, depth + 1);
+      continue;
+    }
+    const json = toJsonOrUndefined(value);
+    if (json !== undefined) out[key] = json;
+  }
+  return out;
+}
+
+function toJsonOrUndefined(value: unknown): unknown {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function toJsonOrString(value: unknown): unknown {
+  const json = toJsonOrUndefined(value);
+  if (json !== undefined || value === undefined) return json ?? null;
+  return String(value);
+}

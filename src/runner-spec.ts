@@ -1,0 +1,60 @@
+/**
+ * Resolves what `assignRunner` is given into a module URL and an export name.
+ * A runner runs in another thread, so it must be a module the thread can
+ * import; a function object cannot cross the thread boundary.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ErrorCodes, TaskerError } from './errors.js';
+import type { RunnerSpec } from './types.js';
+
+export interface ResolvedRunner {
+  moduleUrl: string;
+  exportName: string;
+}
+
+function invalid(message: string): TaskerError {
+  return new TaskerError(ErrorCodes.INVALID_RUNNER, message);
+}
+
+export function resolveRunner(operation: string, spec: RunnerSpec | unknown): ResolvedRunner {
+  if (typeof spec === 'function') {
+    throw invalid(
+      `The runner of '${operation}' is a function. Runners run in worker threads, and a function cannot be moved to ` +
+        `another thread: put it in a module (export default async (ctx) => result) and pass the module's path or URL.`,
+    );
+  }
+  let module: unknown = spec;
+  let exportName = 'default';
+  if (typeof spec === 'object' && spec !== null && !(spec instanceof URL)) {
+    const { module: specModule, export: specExport, ...rest } = spec as { module?: unknown; export?: unknown };
+    const extra = Object.keys(rest);
+    if (extra.length > 0) throw invalid(`The runner of '${operation}' has an unknown field '${extra[0]}'`);
+    if (specExport !== undefined) {
+      if (typeof specExport !== 'string' || specExport.length === 0) {
+        throw invalid(`The runner of '${operation}': export must be a non-empty string`);
+      }
+      exportName = specExport;
+    }
+    module = specModule;
+  }
+  const url = toFileUrl(operation, module);
+  if (!existsSync(fileURLToPath(url))) throw invalid(`The runner module of '${operation}' does not exist: ${fileURLToPath(url)}`);
+  return { moduleUrl: url.href, exportName };
+}
+
+function toFileUrl(operation: string, module: unknown): URL {
+  if (module instanceof URL) {
+    if (module.protocol !== 'file:') throw invalid(`The runner of '${operation}' must be a file: URL, got ${module.protocol}`);
+    return module;
+  }
+  if (typeof module !== 'string' || module.length === 0) {
+    throw invalid(`The runner of '${operation}' must be a module path, a file: URL, or { module, export }`);
+  }
+  if (module.startsWith('file:')) return new URL(module);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)) {
+    throw invalid(`The runner of '${operation}' must be a file: URL, got ${module}`);
+  }
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module));
+}

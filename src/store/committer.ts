@@ -1,0 +1,78 @@
+/**
+ * Group commit in front of a store. Changes pushed in one tick, or while a
+ * commit is in flight, go to the store as one batch; each change's callback
+ * (its events) runs after its batch is durable, in push order.
+ */
+import { ErrorCodes, TaskerError } from '../errors.js';
+import type { StoreChange, TaskStore } from './task-store.js';
+
+interface Pending {
+  changes: StoreChange[];
+  callbacks: Array<() => void>;
+  settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+}
+
+export class Committer {
+  readonly #store: TaskStore;
+  readonly #onError: (error: TaskerError) => void;
+  #pending: Pending | null = null;
+  #inFlight: Promise<void> | null = null;
+  #scheduled = false;
+
+  constructor(store: TaskStore, onError: (error: TaskerError) => void) {
+    this.#store = store;
+    this.#onError = onError;
+  }
+
+  /** Queues a change; `afterCommit` runs once it is durable (or the write failed). */
+  push(change: StoreChange | null, afterCommit?: () => void): Promise<void> {
+    const pending = (this.#pending ??= { changes: [], callbacks: [], settle: [] });
+    if (change !== null) pending.changes.push(change);
+    if (afterCommit !== undefined) pending.callbacks.push(afterCommit);
+    const done = new Promise<void>((resolve, reject) => pending.settle.push({ resolve, reject }));
+    this.#schedule();
+    return done;
+  }
+
+  /** Resolves once everything pushed so far is durable. */
+  flush(): Promise<void> {
+    if (this.#pending === null && this.#inFlight === null) return Promise.resolve();
+    return this.push(null).catch(() => {});
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight !== null) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#writeNext();
+    });
+  }
+
+  #writeNext(): void {
+    const batch = this.#pending;
+    if (batch === null || this.#inFlight !== null) return;
+    this.#pending = null;
+    const write = batch.changes.length === 0 ? Promise.resolve() : this.#store.commit(batch.changes);
+    this.#inFlight = write.then(
+      () => this.#finish(batch, null),
+      (error: unknown) => this.#finish(batch, error),
+    );
+  }
+
+  #finish(batch: Pending, error: unknown): void {
+    this.#inFlight = null;
+    let failure: TaskerError | null = null;
+    if (error !== null) {
+      failure = error instanceof TaskerError ? error
+        : new TaskerError(ErrorCodes.STORE_WRITE_FAILED, `The store could not write: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      this.#onError(failure);
+    }
+    for (const callback of batch.callbacks) callback();
+    for (const { resolve, reject } of batch.settle) {
+      if (failure === null) resolve();
+      else reject(failure);
+    }
+    if (this.#pending !== null) this.#writeNext();
+  }
+}

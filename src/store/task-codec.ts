@@ -1,0 +1,55 @@
+/**
+ * Task documents to and from plain JSON, for files a person can open and grep.
+ * Dates become ISO strings, `±Infinity` priorities become strings, and values
+ * inside `id`, `data`, `result`, errors and log data keep their Dates and
+ * their `$`-keys through `encodeJsonValue`/`decodeJsonValue`.
+ */
+import { decodeJsonValue, encodeJsonValue } from '../json-value.js';
+import type { LogEntry, LogLevel } from '../types.js';
+import type { TaskDoc } from './task-store.js';
+
+type Json = Record<string, unknown>;
+
+const NESTED_FIELDS = ['id', 'data', 'result', 'error', 'abortReason', 'concurrency'] as const;
+const DATE_FIELDS = ['createdAt', 'startedAt', 'endedAt'] as const;
+
+export function encodeTask(task: TaskDoc): Json {
+  const out: Json = { ...task };
+  for (const field of DATE_FIELDS) {
+    const value = task[field];
+    if (value !== undefined) out[field] = value.toISOString();
+  }
+  for (const field of NESTED_FIELDS) {
+    if (task[field] !== undefined) out[field] = encodeJsonValue(task[field]);
+  }
+  if (!Number.isFinite(task.priority)) out['priority'] = String(task.priority);
+  return out;
+}
+
+export function decodeTask(json: Json): TaskDoc {
+  const out: Json = { ...json };
+  for (const field of DATE_FIELDS) {
+    if (typeof json[field] === 'string') out[field] = new Date(json[field] as string);
+  }
+  for (const field of NESTED_FIELDS) {
+    if (json[field] !== undefined) out[field] = decodeJsonValue(json[field]);
+  }
+  if (typeof json['priority'] === 'string') out['priority'] = Number(json['priority']);
+  return out as unknown as TaskDoc;
+}
+
+export function encodeLog(entry: LogEntry): Json {
+  const out: Json = { level: entry.level, message: entry.message, timestamp: entry.timestamp.toISOString() };
+  if (entry.data !== undefined) out['data'] = encodeJsonValue(entry.data);
+  return out;
+}
+
+export function decodeLog(json: Json): LogEntry {
+  const entry: LogEntry = {
+    level: json['level'] as LogLevel,
+    message: json['message'] as string,
+    timestamp: new Date(json['timestamp'] as string),
+  };
+  if (json['data'] !== undefined) entry.data = decodeJsonValue(json['data']) as LogEntry['data'] & {};
+  return entry;
+}

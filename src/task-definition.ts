@@ -1,0 +1,92 @@
+/**
+ * Validation of `addTask` definitions at the public boundary. A malformed
+ * definition rejects with `ERR_INVALID_TASK` naming the field (and the path
+ * inside `data`/`id`); nothing reaches the registry or the store.
+ */
+import { ErrorCodes, TaskerError } from './errors.js';
+import { copyJsonValue, JsonValueError, type JsonValue } from './json-value.js';
+import { MAX_TIMER_MS } from './options.js';
+import { compileQuery } from './query.js';
+import type { AddTaskDef, ConcurrencyCondition } from './types.js';
+
+export interface ValidTaskDef {
+  operation: string;
+  data?: JsonValue;
+  id?: JsonValue;
+  priority: number;
+  concurrency?: ConcurrencyCondition[];
+  runTimeout?: number;
+  abortGraceMs?: number;
+  abortSignal?: AbortSignal;
+}
+
+const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'abortSignal']);
+
+function invalid(message: string, cause?: unknown): TaskerError {
+  return new TaskerError(ErrorCodes.INVALID_TASK, message, cause === undefined ? undefined : { cause });
+}
+
+export function validateTaskDef(def: unknown): ValidTaskDef {
+  if (typeof def !== 'object' || def === null || Array.isArray(def)) throw invalid('The task definition must be an object');
+  const d = def as AddTaskDef;
+  for (const key of Object.keys(d)) {
+    if (!KNOWN.has(key)) throw invalid(`${key} is not a task field`);
+  }
+  if (typeof d.operation !== 'string' || d.operation.length === 0) throw invalid('operation must be a non-empty string');
+  const valid: ValidTaskDef = { operation: d.operation, priority: priority(d.priority) };
+  if (d.data !== undefined) valid.data = json(d.data, 'data');
+  if (d.id !== undefined) valid.id = json(d.id, 'id');
+  if (d.concurrency !== undefined) valid.concurrency = concurrency(d.concurrency);
+  if (d.runTimeout !== undefined) valid.runTimeout = duration(d.runTimeout, 'runTimeout', false);
+  if (d.abortGraceMs !== undefined) valid.abortGraceMs = duration(d.abortGraceMs, 'abortGraceMs', true);
+  if (d.abortSignal !== undefined) {
+    if (!(d.abortSignal instanceof AbortSignal)) throw invalid('abortSignal must be an AbortSignal');
+    valid.abortSignal = d.abortSignal;
+  }
+  return valid;
+}
+
+export function priority(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalid(`priority must be a number (Infinity allowed), got ${String(value)}`);
+  return value;
+}
+
+function json(value: unknown, path: string): JsonValue {
+  try {
+    return copyJsonValue(value, path);
+  } catch (error) {
+    if (error instanceof JsonValueError) throw invalid(`${error.message}; task fields must be JSON-compatible`, error);
+    throw error;
+  }
+}
+
+function duration(value: unknown, name: string, zeroAllowed: boolean): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0) || value > MAX_TIMER_MS) {
+    throw invalid(`${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number of ms up to ${MAX_TIMER_MS}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function concurrency(value: unknown): ConcurrencyCondition[] {
+  if (!Array.isArray(value)) throw invalid('concurrency must be an array of { scope, query, limit }');
+  return value.map((raw: unknown, index) => {
+    const path = `concurrency[${index}]`;
+    const c = raw as Partial<ConcurrencyCondition>;
+    if (typeof raw !== 'object' || raw === null) throw invalid(`${path} must be an object { scope, query, limit }`);
+    for (const key of Object.keys(c)) {
+      if (key !== 'scope' && key !== 'query' && key !== 'limit') throw invalid(`${path}.${key} is not a condition field`);
+    }
+    if (c.scope !== 'running' && c.scope !== 'before-queued') throw invalid(`${path}.scope must be 'running' or 'before-queued'`);
+    if (typeof c.limit !== 'number' || !Number.isInteger(c.limit) || c.limit < 1) {
+      throw invalid(`${path}.limit must be an integer >= 1, got ${String(c.limit)}`);
+    }
+    const query = json(c.query, `${path}.query`);
+    try {
+      compileQuery(query, `${path}.query`);
+    } catch (error) {
+      throw invalid((error as Error).message, error);
+    }
+    return { scope: c.scope, query: query as Record<string, unknown>, limit: c.limit };
+  });
+}

@@ -1,0 +1,162 @@
+/**
+ * The public facade. It validates what callers pass at the boundary, turns
+ * every failure into a rejected promise with a stable code, and delegates to
+ * the engine. Listener errors are caught here so that no listener can break
+ * a transition.
+ */
+import { EventEmitter } from 'node:events';
+import { Engine } from './engine.js';
+import { ErrorCodes, TaskerError } from './errors.js';
+import type { TaskerEvents } from './events.js';
+import { resolveOptions, type ResolvedOptions, type TaskerOptions } from './options.js';
+import { compileQuery, validateCount, validateSort } from './query.js';
+import { toPublicTask, type OutputOptions } from './registry.js';
+import { priority as validatePriority, validateTaskDef } from './task-definition.js';
+import {
+  LOG_LEVELS,
+  type AddTaskDef,
+  type FindManyOptions,
+  type FindOptions,
+  type JsonValue,
+  type ListenLogsOptions,
+  type LogEntry,
+  type RetrieveOptions,
+  type RunnerSpec,
+  type Task,
+  type TaskQuery,
+} from './types.js';
+
+export class Tasker extends EventEmitter<TaskerEvents> {
+  readonly #options: ResolvedOptions;
+  readonly #engine: Engine;
+
+  constructor(options: TaskerOptions = {}) {
+    super();
+    this.#options = resolveOptions(options);
+    this.#engine = new Engine(this.#options, (name, ...args) => this.#safeEmit(name, args));
+  }
+
+  /** Binds `operation` to a runner module. Throws if one is already assigned. Schedules its waiting tasks. */
+  assignRunner(operation: string, runner: RunnerSpec): void {
+    this.#engine.assignRunner(operation, runner);
+  }
+
+  /** Begins dispatching. An abort of `abortSignal` stops the tasker. */
+  async start(abortSignal?: AbortSignal): Promise<void> {
+    if (abortSignal !== undefined && !(abortSignal instanceof AbortSignal)) {
+      throw new TaskerError(ErrorCodes.INVALID_OPTION, 'start(abortSignal): abortSignal must be an AbortSignal');
+    }
+    await this.#engine.start(abortSignal);
+  }
+
+  /** Stops dispatching, aborts running tasks and waits for them, flushes the store, closes the threads. */
+  stop(): Promise<void> {
+    return this.#engine.stop();
+  }
+
+  /** Resolves when nothing is running and nothing runnable is queued (or the tasker is stopped). */
+  onIdle(): Promise<void> {
+    return this.#engine.onIdle();
+  }
+
+  /** Stores a new task; resolves to its uuid once it is stored. */
+  async addTask<Data = JsonValue>(def: AddTaskDef<Data>): Promise<string> {
+    const valid = validateTaskDef(def);
+    return this.#engine.addTask(valid, def as AddTaskDef);
+  }
+
+  /** Aborts a new or running task and resolves once it has ended. Does nothing to an ended task. */
+  async abortTask(uuid: string, reason?: string): Promise<void> {
+    if (reason !== undefined && typeof reason !== 'string') {
+      throw new TaskerError(ErrorCodes.INVALID_OPTION, 'abortTask(uuid, reason): reason must be a string');
+    }
+    await this.#engine.abortTask(uuid, reason);
+  }
+
+  /** Changes the priority of a `new` task; the queue is re-sorted at once. */
+  async prioritizeTask(uuid: string, priority: number): Promise<void> {
+    let value: number;
+    try {
+      value = validatePriority(priority);
+    } catch (error) {
+      throw new TaskerError(ErrorCodes.INVALID_OPTION, (error as Error).message);
+    }
+    await this.#engine.prioritizeTask(uuid, value);
+  }
+
+  async getTask<Data = JsonValue, Result = JsonValue>(uuid: string, options: RetrieveOptions = {}): Promise<Task<Data, Result>> {
+    const output = outputOptions(options);
+    const record = await this.#engine.getRecord(uuid);
+    return toPublicTask(record, output) as Task<Data, Result>;
+  }
+
+  async hasTask(query: TaskQuery): Promise<boolean> {
+    const test = compileQuery(query);
+    await this.#engine.ready();
+    return this.#engine.registry.some(test);
+  }
+
+  async countTasks(query: TaskQuery = {}): Promise<number> {
+    const test = compileQuery(query);
+    await this.#engine.ready();
+    return this.#engine.registry.count(test);
+  }
+
+  async findTask<Data = JsonValue, Result = JsonValue>(query: TaskQuery, options: FindOptions = {}): Promise<Task<Data, Result> | undefined> {
+    const [task] = await this.findTasks<Data, Result>(query, { ...options, limit: 1 });
+    return task;
+  }
+
+  async findTasks<Data = JsonValue, Result = JsonValue>(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Task<Data, Result>[]> {
+    const test = compileQuery(query);
+    if (typeof options !== 'object' || options === null) throw new TaskerError(ErrorCodes.INVALID_QUERY, 'options must be an object');
+    const sort = options.sort === undefined ? undefined : validateSort(options.sort);
+    const skip = options.skip === undefined ? 0 : validateCount(options.skip, 'skip');
+    const limit = options.limit === undefined ? Infinity : validateCount(options.limit, 'limit');
+    const output = outputOptions(options);
+    await this.#engine.ready();
+    return this.#engine.registry.find(test, sort, skip, limit).map((record) => toPublicTask(record, output) as Task<Data, Result>);
+  }
+
+  /**
+   * Resolves with the task's result once it is `done`. Rejects with
+   * `ERR_TASK_FAILED` or `ERR_TASK_ABORTED` (the stored error or reason as
+   * `cause`), or `ERR_TASK_NOT_FOUND`.
+   */
+  async waitForTaskOutputData<Result = JsonValue>(uuid: string): Promise<Result> {
+    return (await this.#engine.waitForTaskOutputData(uuid)) as Result;
+  }
+
+  /**
+   * The task's log entries as an async iterable: the stored ones first with
+   * `fromBeginning`, then live ones until the task ends or the signal fires.
+   */
+  listenTaskLogs(uuid: string, options: ListenLogsOptions = {}): AsyncIterableIterator<LogEntry> {
+    return this.#engine.listenTaskLogs(uuid, options);
+  }
+
+  /** Emits to every listener, each isolated: a throwing listener is reported, never propagated. */
+  #safeEmit(name: keyof TaskerEvents, args: unknown[]): void {
+    if (this.listenerCount(name) === 0) return;
+    for (const listener of this.rawListeners(name)) {
+      try {
+        Reflect.apply(listener as (...a: unknown[]) => unknown, this, args);
+      } catch (error) {
+        this.#options.logger?.error(`tasker: a listener of '${String(name)}' threw`, error);
+      }
+    }
+  }
+}
+
+function outputOptions(options: RetrieveOptions): OutputOptions {
+  if (typeof options !== 'object' || options === null) throw new TaskerError(ErrorCodes.INVALID_QUERY, 'options must be an object');
+  const { withLogs, logsMaxLevel } = options;
+  if (withLogs !== undefined && typeof withLogs !== 'boolean') throw new TaskerError(ErrorCodes.INVALID_QUERY, 'withLogs must be a boolean');
+  if (logsMaxLevel !== undefined && !LOG_LEVELS.includes(logsMaxLevel)) {
+    throw new TaskerError(ErrorCodes.INVALID_QUERY, `logsMaxLevel must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const out: OutputOptions = {};
+  if (withLogs !== undefined) out.withLogs = withLogs;
+  if (logsMaxLevel !== undefined) out.logsMaxLevel = logsMaxLevel;
+  return out;
+}

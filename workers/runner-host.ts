@@ -1,0 +1,216 @@
+/**
+ * The piscina entry module: runs one task's runner inside a worker thread.
+ *
+ * It imports the runner module (cached per thread), builds the runner's
+ * context, streams logs to the main thread in batches, listens for aborts on
+ * the pool's control channel, and answers with a `RunResponse`. Runner errors
+ * are answered as values; piscina rejects only when the thread itself dies.
+ */
+import { BroadcastChannel, parentPort } from 'node:worker_threads';
+import { inspect } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import {
+  MessageType,
+  isAbortMessage,
+  serializeError,
+  type AbortMessage,
+  type LogBatchMessage,
+  type RunRequest,
+  type RunResponse,
+  type WireLogEntry,
+} from '../src/protocol.js';
+import { copyJsonValue, JsonValueError } from '../src/json-value.js';
+import type { LogLevel, TaskLogger } from '../src/types.js';
+
+const LOG_BATCH_SIZE = 256;
+const LOG_FLUSH_INTERVAL_MS = 20;
+const EAGER_LOGS_PER_TURN = 8;
+/** Aborts that arrived before their task did (the two travel on different channels). */
+const EARLY_ABORTS_KEPT = 256;
+
+const moduleCache = new Map<string, Promise<Record<string, unknown>>>();
+const runningControllers = new Map<string, AbortController>();
+const earlyAborts = new Map<string, AbortMessage['reason']>();
+let controlChannel: BroadcastChannel | undefined;
+
+function listenForAborts(name: string): void {
+  if (controlChannel !== undefined) return;
+  controlChannel = new BroadcastChannel(name);
+  controlChannel.onmessage = (event: unknown) => {
+    const message = (event as { data?: unknown }).data;
+    if (!isAbortMessage(message)) return;
+    const controller = runningControllers.get(message.uuid);
+    if (controller !== undefined) {
+      controller.abort(toAbortError(message.reason));
+      return;
+    }
+    earlyAborts.set(message.uuid, message.reason);
+    if (earlyAborts.size > EARLY_ABORTS_KEPT) {
+      const oldest = earlyAborts.keys().next().value;
+      if (oldest !== undefined) earlyAborts.delete(oldest);
+    }
+  };
+  // The thread is kept alive by piscina; this channel must not keep it alive on its own.
+  controlChannel.unref();
+}
+
+function toAbortError(reason: AbortMessage['reason']): Error {
+  const error = new Error(reason.message);
+  error.name = reason.name;
+  (error as Error & { code: string }).code = reason.code;
+  return error;
+}
+
+class LoadError extends Error {
+  readonly code = 'ERR_RUNNER_LOAD_FAILED';
+}
+
+async function loadRunner(moduleUrl: string, exportName: string): Promise<(ctx: unknown) => unknown> {
+  let loading = moduleCache.get(moduleUrl);
+  if (loading === undefined) {
+    loading = import(moduleUrl) as Promise<Record<string, unknown>>;
+    moduleCache.set(moduleUrl, loading);
+  }
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = await loading;
+  } catch (error) {
+    moduleCache.delete(moduleUrl);
+    throw new LoadError(`Runner module ${moduleUrl} could not be loaded: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  const fn = namespace[exportName];
+  if (typeof fn !== 'function') {
+    throw new LoadError(`Runner module ${moduleUrl} has no function export named '${exportName}'`);
+  }
+  return fn as (ctx: unknown) => unknown;
+}
+
+/**
+ * Sends log entries to the main thread; counts what the cap drops. The first
+ * few entries of each event-loop turn go out at once, so that a runner that
+ * logs a line and then spins still gets it delivered; a burst beyond that is
+ * batched by size and flushed at the end of the turn.
+ */
+class LogSender {
+  sent = 0;
+  dropped = 0;
+  #buffer: WireLogEntry[] = [];
+  #sentThisTurn = 0;
+  #lastFlush = performance.now();
+  #scheduled = false;
+  readonly #uuid: string;
+  readonly #maxLogs: number;
+
+  constructor(uuid: string, maxLogs: number) {
+    this.#uuid = uuid;
+    this.#maxLogs = maxLogs;
+  }
+
+  log(level: LogLevel, message: unknown, data: unknown): void {
+    if (this.sent + this.#buffer.length >= this.#maxLogs) {
+      this.dropped++;
+      return;
+    }
+    const entry: WireLogEntry = { level, message: typeof message === 'string' ? message : String(message), timestamp: new Date() };
+    if (data !== undefined) entry.data = toLogData(data);
+    this.#buffer.push(entry);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#sentThisTurn = 0;
+        this.flush();
+      });
+    }
+    if (
+      this.#sentThisTurn < EAGER_LOGS_PER_TURN ||
+      this.#buffer.length >= LOG_BATCH_SIZE ||
+      performance.now() - this.#lastFlush >= LOG_FLUSH_INTERVAL_MS
+    ) {
+      this.flush();
+    }
+  }
+
+  flush(): void {
+    this.#lastFlush = performance.now();
+    if (this.#buffer.length === 0) return;
+    const message: LogBatchMessage = { type: MessageType.LOG_BATCH, uuid: this.#uuid, entries: this.#buffer };
+    this.sent += this.#buffer.length;
+    this.#sentThisTurn += this.#buffer.length;
+    this.#buffer = [];
+    parentPort?.postMessage(message);
+  }
+}
+
+function toLogData(data: unknown): unknown {
+  try {
+    return copyJsonValue(data, 'data');
+  } catch {
+    return inspect(data, { depth: 4, breakLength: Infinity });
+  }
+}
+
+function makeLogger(sender: LogSender): TaskLogger {
+  return {
+    fatal: (message, data) => sender.log('fatal', message, data),
+    error: (message, data) => sender.log('error', message, data),
+    warning: (message, data) => sender.log('warning', message, data),
+    info: (message, data) => sender.log('info', message, data),
+    debug: (message, data) => sender.log('debug', message, data),
+  };
+}
+
+export default async function runTask(request: RunRequest): Promise<RunResponse> {
+  listenForAborts(request.controlChannel);
+  const controller = new AbortController();
+  const early = earlyAborts.get(request.uuid);
+  if (early !== undefined) {
+    earlyAborts.delete(request.uuid);
+    controller.abort(toAbortError(early));
+  }
+  runningControllers.set(request.uuid, controller);
+  const sender = new LogSender(request.uuid, request.maxLogs);
+  try {
+    const runner = await loadRunner(request.moduleUrl, request.exportName);
+    const value = await runner({
+      uuid: request.uuid,
+      id: request.id,
+      operation: request.operation,
+      data: request.data,
+      priority: request.priority,
+      createdAt: request.createdAt,
+      startedAt: request.startedAt,
+      logger: makeLogger(sender),
+      abortSignal: controller.signal,
+    });
+    let result: unknown;
+    try {
+      result = value === undefined ? null : copyJsonValue(value, 'result');
+    } catch (error) {
+      const message = error instanceof JsonValueError ? error.message : String(error);
+      sender.flush();
+      return {
+        ok: false,
+        code: 'ERR_RESULT_NOT_SERIALIZABLE',
+        error: { name: 'TaskerError', code: 'ERR_RESULT_NOT_SERIALIZABLE', message: `The runner's result is not JSON-compatible: ${message}` },
+        logsSent: sender.sent,
+        logsDropped: sender.dropped,
+      };
+    }
+    sender.flush();
+    return { ok: true, result, logsSent: sender.sent, logsDropped: sender.dropped };
+  } catch (error) {
+    sender.flush();
+    return {
+      ok: false,
+      code: error instanceof LoadError ? error.code : null,
+      error: serializeError(error),
+      logsSent: sender.sent,
+      logsDropped: sender.dropped,
+    };
+  } finally {
+    runningControllers.delete(request.uuid);
+  }
+}
