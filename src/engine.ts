@@ -154,12 +154,24 @@ export class Engine {
     if (def.abortGraceMs !== undefined) doc.abortGraceMs = def.abortGraceMs;
     const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
     this.#registry.add(record);
-    const stored = this.#committer.push({ type: 'put', task: { ...doc } }, () => this.#emit('task.added', doc.uuid));
-    this.#queue(record);
     if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
-    this.#pump();
-    await stored;
+    // The task is queued only once it is stored: a task that runs is a task that was acknowledged.
+    await this.#committer.push({ type: 'put', task: { ...doc } }, (error) => {
+      if (error !== null) return this.#forget(record);
+      this.#emit('task.added', doc.uuid);
+      if (record.doc.status !== 'new') return; // aborted meanwhile (its signal fired)
+      this.#queue(record);
+      this.#pump();
+    });
     return doc.uuid;
+  }
+
+  /** Undoes an `addTask` whose write failed, so that a rejected add leaves nothing behind. */
+  #forget(record: TaskRecord): void {
+    this.#signalCleanups.get(record.doc.uuid)?.();
+    this.#signalCleanups.delete(record.doc.uuid);
+    this.#registry.delete(record.doc.uuid);
+    void this.#committer.push({ type: 'remove', uuid: record.doc.uuid }).catch(() => {});
   }
 
   async prioritizeTask(uuid: string, priority: number): Promise<void> {
@@ -533,7 +545,11 @@ export class Engine {
   }
 
   #checkIdle(): void {
-    const idle = this.#running.size === 0 && (this.#state !== 'started' || this.#scheduler.readyCount === 0);
+    // Idle only once every end is stored and announced, so `await onIdle()` sees them all.
+    const idle =
+      this.#running.size === 0 &&
+      this.#endsInFlight.size === 0 &&
+      (this.#state !== 'started' || this.#scheduler.readyCount === 0);
     if (idle === this.#idle) return;
     this.#idle = idle;
     if (!idle) return;

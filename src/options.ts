@@ -46,7 +46,7 @@ const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTa
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('Tasker options must be an object');
+    throw invalid(TypeError, 'Tasker options must be an object');
   }
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {

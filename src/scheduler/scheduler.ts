@@ -5,12 +5,15 @@
  * task whose conditions hold. A task whose condition fails is *parked* under
  * that condition and is not looked at again until something that condition
  * depends on changes:
- * - `running` scope: a running task matching the query ends; then at most
- *   `limit - running matches` parked tasks are woken.
+ * - `running` scope: a running task matching the query ends. The parked tasks
+ *   are then woken one room at a time (`limit - running matches`), and a woken
+ *   task that does not take the room — it met another blocking condition, or
+ *   left the queue — passes the room on to the next parked task.
  * - `before-queued` scope: a queued task matching the query leaves the queue
  *   (it started, was aborted, or moved); then the parked tasks whose count of
  *   matching tasks ahead fell below `limit` are woken, in order.
- * So draining Q tasks costs O(Q log Q) plus the wake-ups, never O(Q²) passes.
+ * So a task is re-evaluated only when it may have become runnable, and
+ * draining Q tasks costs O(Q log Q) plus those wake-ups, never O(Q²) passes.
  *
  * Why "ahead of it in the queue" can be counted from the queue itself: a task
  * is evaluated only when it is the best one left in the ready heap, so every
@@ -34,15 +37,20 @@ interface EntryState {
   /** In the ready heap, in a condition's parked heap, or popped (held by `next()` or gone). */
   where: 'ready' | 'parked' | 'popped';
   parkedUnder: ConditionKey | null;
+  /** The `running`-scope key whose freed room woke this entry; it passes the room on if it does not use it. */
+  wokenBy: ConditionKey | null;
   /** Bumped whenever the entry moves; heap nodes with an older version are stale. */
   version: number;
   /** Condition keys (scope|limit|query) of this entry, in its condition order. */
   keys: ConditionKey[];
 }
 
+/** A heap node. It carries the order key it was pushed with, so that a later priority change cannot disturb the heap. */
 interface Node {
   state: EntryState;
   version: number;
+  priority: number;
+  seq: number;
 }
 
 interface ConditionKey {
@@ -57,27 +65,25 @@ interface ConditionKey {
 interface CompiledQuery {
   id: string;
   test: QueryTester;
-  /** before-queued only: queued entries matching the query, in queue order. */
+  /** Used by before-queued keys: queued entries matching the query, in queue order. */
   queued: EntryState[] | null;
   users: number;
 }
 
 export type NextResult = { entry: QueueEntry; error?: undefined } | { entry: QueueEntry; error: Error };
 
-function before(a: QueueEntry, b: QueueEntry): boolean {
+function before(a: { priority: number; seq: number }, b: { priority: number; seq: number }): boolean {
   if (a.priority !== b.priority) return a.priority > b.priority;
   return a.seq < b.seq;
 }
 
-const nodeBefore = (a: Node, b: Node): boolean => before(a.state.entry, b.state.entry);
-
 /** A heap of nodes where moved or removed entries leave stale nodes, compacted when they pile up. */
 class LazyHeap {
-  readonly heap = new Heap<Node>(nodeBefore);
+  readonly heap = new Heap<Node>(before);
   live = 0;
 
   push(state: EntryState): void {
-    this.heap.push({ state, version: state.version });
+    this.heap.push({ state, version: state.version, priority: state.entry.priority, seq: state.entry.seq });
     this.live++;
   }
 
@@ -92,6 +98,7 @@ class LazyHeap {
       if (isCurrent(node)) {
         this.live--;
         node.state.where = 'popped';
+        node.state.parkedUnder = null;
         node.state.version++;
         return node.state;
       }
@@ -137,11 +144,9 @@ export class Scheduler {
   enqueue(entry: QueueEntry): void {
     if (this.#states.has(entry.uuid)) throw new Error(`Task ${entry.uuid} is already queued`);
     const keys = entry.conditions.map((condition) => this.#acquireKey(condition));
-    const state: EntryState = { entry, where: 'ready', parkedUnder: null, version: 0, keys };
+    const state: EntryState = { entry, where: 'ready', parkedUnder: null, wokenBy: null, version: 0, keys };
     this.#states.set(entry.uuid, state);
-    for (const query of this.#queries.values()) {
-      if (query.queued !== null && safeTest(query, entry.doc)) insertSorted(query.queued, state);
-    }
+    this.#insertInQueries(state);
     this.#ready.push(state);
   }
 
@@ -149,22 +154,24 @@ export class Scheduler {
   remove(uuid: string): boolean {
     const state = this.#states.get(uuid);
     if (state === undefined) return false;
+    const wokenBy = state.wokenBy;
     this.#detach(state);
     for (const key of state.keys) this.#releaseKey(key);
+    if (wokenBy !== null) this.#wakeFrom(wokenBy);
     return true;
   }
 
+  /** Moves a queued task to its new place in the order; it is evaluated again. */
   reprioritize(uuid: string, priority: number): boolean {
     const state = this.#states.get(uuid);
     if (state === undefined) return false;
-    const { entry } = state;
+    const wokenBy = state.wokenBy;
     this.#detach(state);
-    entry.priority = priority;
+    state.entry.priority = priority;
+    state.wokenBy = wokenBy;
     this.#states.set(uuid, state);
+    this.#insertInQueries(state);
     state.where = 'ready';
-    for (const query of this.#queries.values()) {
-      if (query.queued !== null && safeTest(query, entry.doc)) insertSorted(query.queued, state);
-    }
     this.#ready.push(state);
     return true;
   }
@@ -176,20 +183,26 @@ export class Scheduler {
    */
   next(): NextResult | null {
     for (let state = this.#ready.popCurrent(); state !== undefined; state = this.#ready.popCurrent()) {
+      const wokenBy = state.wokenBy;
+      state.wokenBy = null;
       let blocking: ConditionKey | null;
       try {
         blocking = this.#firstBlocking(state);
       } catch (error) {
         this.remove(state.entry.uuid);
+        if (wokenBy !== null) this.#wakeFrom(wokenBy);
         return { entry: state.entry, error: error as Error };
       }
       if (blocking === null) {
         this.remove(state.entry.uuid);
+        // It takes one room of the key that woke it (if it matches); any room left goes on.
+        if (wokenBy !== null) this.#wakeFrom(wokenBy, safeTest(wokenBy.query, state.entry.doc) ? 1 : 0);
         return { entry: state.entry };
       }
       state.where = 'parked';
       state.parkedUnder = blocking;
       blocking.parked.push(state);
+      if (wokenBy !== null && wokenBy !== blocking) this.#wakeFrom(wokenBy);
     }
     return null;
   }
@@ -204,13 +217,24 @@ export class Scheduler {
     if (doc === undefined) return;
     this.#running.delete(uuid);
     for (const key of this.#keys.values()) {
-      if (key.scope !== 'running' || key.parked.live === 0 || !safeTest(key.query, doc)) continue;
-      let free = key.limit - this.#countRunning(key.query);
-      while (free-- > 0) {
-        const state = key.parked.popCurrent();
-        if (state === undefined) break;
-        this.#wake(state);
-      }
+      if (key.scope === 'running' && key.parked.live > 0 && safeTest(key.query, doc)) this.#wakeFrom(key);
+    }
+  }
+
+  /**
+   * Wakes as many tasks parked under a `running`-scope key as it has room for
+   * (`limit - running matches - taken`). Waking more than can start is only
+   * wasted work; waking fewer would strand tasks, so each woken task carries
+   * the key and passes the room on if it does not use it.
+   */
+  #wakeFrom(key: ConditionKey, taken = 0): void {
+    if (key.scope !== 'running' || key.parked.live === 0) return;
+    let room = key.limit - this.#countRunning(key.query) - taken;
+    while (room-- > 0) {
+      const state = key.parked.popCurrent();
+      if (state === undefined) return;
+      state.wokenBy = key;
+      this.#wake(state);
     }
   }
 
@@ -229,21 +253,21 @@ export class Scheduler {
   }
 
   #countAhead(query: CompiledQuery, state: EntryState): number {
-    const list = query.queued!;
-    let low = 0;
-    let high = list.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (before(list[mid]!.entry, state.entry)) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return lowerBound(query.queued!, state.entry);
   }
 
   #wake(state: EntryState): void {
     state.where = 'ready';
     state.parkedUnder = null;
     this.#ready.push(state);
+  }
+
+  #insertInQueries(state: EntryState): void {
+    for (const query of this.#queries.values()) {
+      if (query.queued !== null && safeTest(query, state.entry.doc)) {
+        query.queued.splice(lowerBound(query.queued, state.entry), 0, state);
+      }
+    }
   }
 
   /** Takes the entry out of every structure; wakes before-queued waiters it was holding back. */
@@ -253,6 +277,7 @@ export class Scheduler {
     else if (state.where === 'parked') state.parkedUnder?.parked.dropped();
     state.where = 'popped';
     state.parkedUnder = null;
+    state.wokenBy = null;
     state.version++;
     for (const query of this.#queries.values()) {
       if (query.queued === null || !removeSorted(query.queued, state)) continue;
@@ -306,31 +331,26 @@ function safeTest(query: CompiledQuery, doc: object): boolean {
   }
 }
 
-function insertSorted(list: EntryState[], state: EntryState): void {
+/** Index of the first entry of `list` that does not come before `entry`. */
+function lowerBound(list: EntryState[], entry: QueueEntry): number {
   let low = 0;
   let high = list.length;
   while (low < high) {
     const mid = (low + high) >> 1;
-    if (before(list[mid]!.entry, state.entry)) low = mid + 1;
+    if (before(list[mid]!.entry, entry)) low = mid + 1;
     else high = mid;
   }
-  list.splice(low, 0, state);
+  return low;
 }
 
 function removeSorted(list: EntryState[], state: EntryState): boolean {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (before(list[mid]!.entry, state.entry)) low = mid + 1;
-    else high = mid;
-  }
-  if (list[low] !== state) {
-    const index = list.indexOf(state);
-    if (index === -1) return false;
+  const index = lowerBound(list, state.entry);
+  if (list[index] === state) {
     list.splice(index, 1);
     return true;
   }
-  list.splice(low, 1);
+  const fallback = list.indexOf(state);
+  if (fallback === -1) return false;
+  list.splice(fallback, 1);
   return true;
 }

@@ -8,7 +8,7 @@ import type { StoreChange, TaskStore } from './task-store.js';
 
 interface Pending {
   changes: StoreChange[];
-  callbacks: Array<() => void>;
+  callbacks: Array<(error: TaskerError | null) => void>;
   settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
 }
 
@@ -24,8 +24,8 @@ export class Committer {
     this.#onError = onError;
   }
 
-  /** Queues a change; `afterCommit` runs once it is durable (or the write failed). */
-  push(change: StoreChange | null, afterCommit?: () => void): Promise<void> {
+  /** Queues a change; `afterCommit` runs once it is durable, or with the error if the write failed. */
+  push(change: StoreChange | null, afterCommit?: (error: TaskerError | null) => void): Promise<void> {
     const pending = (this.#pending ??= { changes: [], callbacks: [], settle: [] });
     if (change !== null) pending.changes.push(change);
     if (afterCommit !== undefined) pending.callbacks.push(afterCommit);
@@ -53,7 +53,13 @@ export class Committer {
     const batch = this.#pending;
     if (batch === null || this.#inFlight !== null) return;
     this.#pending = null;
-    const write = batch.changes.length === 0 ? Promise.resolve() : this.#store.commit(batch.changes);
+    let write: Promise<void>;
+    try {
+      write = batch.changes.length === 0 ? Promise.resolve() : Promise.resolve(this.#store.commit(batch.changes));
+    } catch (error) {
+      // A store that throws instead of rejecting must not take the process down.
+      write = Promise.reject(error);
+    }
     this.#inFlight = write.then(
       () => this.#finish(batch, null),
       (error: unknown) => this.#finish(batch, error),
@@ -68,7 +74,7 @@ export class Committer {
         : new TaskerError(ErrorCodes.STORE_WRITE_FAILED, `The store could not write: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       this.#onError(failure);
     }
-    for (const callback of batch.callbacks) callback();
+    for (const callback of batch.callbacks) callback(failure);
     for (const { resolve, reject } of batch.settle) {
       if (failure === null) resolve();
       else reject(failure);

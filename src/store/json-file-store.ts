@@ -21,6 +21,21 @@ const VERSION = 1;
 
 type Json = Record<string, unknown>;
 
+function isTaskShape(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const json = raw as Json;
+  if (typeof json['uuid'] !== 'string' || typeof json['operation'] !== 'string') return false;
+  if (typeof json['status'] !== 'string' || !Object.hasOwn(TRANSITIONS, json['status'])) return false;
+  if (typeof json['createdAt'] !== 'string') return false;
+  const logs = json['logs'];
+  if (logs === undefined) return true;
+  return Array.isArray(logs) && logs.every((entry: unknown) => {
+    const log = entry as Json;
+    return typeof entry === 'object' && entry !== null && typeof log['level'] === 'string' &&
+      typeof log['message'] === 'string' && typeof log['timestamp'] === 'string';
+  });
+}
+
 export class JsonFileStore implements TaskStore {
   readonly #dir: string;
   readonly #file: string;
@@ -56,10 +71,7 @@ export class JsonFileStore implements TaskStore {
     const loaded: StoredTask[] = [];
     root.tasks.forEach((raw: unknown, index: number) => {
       const json = raw as Json & { logs?: unknown };
-      if (typeof raw !== 'object' || raw === null || typeof json['uuid'] !== 'string' || typeof json['operation'] !== 'string' ||
-          typeof json['status'] !== 'string' || !(json['status'] in TRANSITIONS) || (json.logs !== undefined && !Array.isArray(json.logs))) {
-        throw this.#corrupt(`has a malformed task at tasks[${index}]`);
-      }
+      if (!isTaskShape(raw)) throw this.#corrupt(`has a malformed task at tasks[${index}]`);
       const { logs = [], ...doc } = json;
       const encodedLogs = logs as Json[];
       this.#tasks.set(doc['uuid'] as string, doc);

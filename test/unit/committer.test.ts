@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { TaskerError, type StoreChange, type StoredTask, type TaskStore } from 'tasker';
+import { Committer } from '../../dist/src/store/committer.js';
+
+interface PendingCommit {
+  changes: readonly StoreChange[];
+  snapshot: StoreChange[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** A store whose commits stay pending until the test settles them. */
+class ManualStore implements TaskStore {
+  readonly commits: PendingCommit[] = [];
+
+  async load(): Promise<StoredTask[]> {
+    return [];
+  }
+
+  commit(changes: readonly StoreChange[]): Promise<void> {
+    return new Promise((resolve, reject) => this.commits.push({ changes, snapshot: [...changes], resolve, reject }));
+  }
+
+  async close(): Promise<void> {}
+
+  uuids(index: number): string[] {
+    const commit = this.commits[index];
+    assert.ok(commit !== undefined, `commit #${index} was not made (${this.commits.length} made)`);
+    return commit.snapshot.map((c) => (c.type === 'put' ? c.task.uuid : c.uuid));
+  }
+}
+
+const change = (uuid: string): StoreChange => ({ type: 'remove', uuid });
+
+/** Lets queued microtasks and promise reactions run (one macrotask turn; no wall-clock time). */
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+interface Tracked {
+  state: 'pending' | 'resolved' | 'rejected';
+  error: unknown;
+}
+
+function track(promise: Promise<void>): Tracked {
+  const tracked: Tracked = { state: 'pending', error: undefined };
+  promise.then(
+    () => (tracked.state = 'resolved'),
+    (error: unknown) => {
+      tracked.state = 'rejected';
+      tracked.error = error;
+    },
+  );
+  return tracked;
+}
+
+function setup(): { store: ManualStore; committer: Committer; errors: TaskerError[] } {
+  const store = new ManualStore();
+  const errors: TaskerError[] = [];
+  const committer = new Committer(store, (error) => errors.push(error));
+  return { store, committer, errors };
+}
+
+describe('Committer batching', () => {
+  test('changes pushed in one tick go to the store as one batch, in push order', async () => {
+    const { store, committer } = setup();
+    const a = track(committer.push(change('a')));
+    const b = track(committer.push(change('b')));
+    const c = track(committer.push(change('c')));
+    assert.equal(store.commits.length, 0, 'nothing is written synchronously');
+    await tick();
+    assert.equal(store.commits.length, 1);
+    assert.deepEqual(store.uuids(0), ['a', 'b', 'c']);
+    assert.deepEqual([a.state, b.state, c.state], ['pending', 'pending', 'pending']);
+    store.commits[0]!.resolve();
+    await tick();
+    assert.deepEqual([a.state, b.state, c.state], ['resolved', 'resolved', 'resolved']);
+    assert.equal(store.commits.length, 1);
+  });
+
+  test('changes pushed while a commit is in flight go together in the next batch', async () => {
+    const { store, committer } = setup();
+    const a = track(committer.push(change('a')));
+    await tick();
+    assert.equal(store.commits.length, 1);
+    const b = track(committer.push(change('b')));
+    await tick();
+    const c = track(committer.push(change('c')));
+    await tick();
+    assert.equal(store.commits.length, 1, 'no second write while the first is in flight');
+    store.commits[0]!.resolve();
+    await tick();
+    assert.equal(a.state, 'resolved');
+    assert.deepEqual([b.state, c.state], ['pending', 'pending']);
+    assert.equal(store.commits.length, 2);
+    assert.deepEqual(store.uuids(1), ['b', 'c']);
+    assert.deepEqual(store.uuids(0), ['a'], 'the first batch array was not changed afterwards');
+    assert.deepEqual(store.commits[0]!.changes.map((x) => (x as { uuid: string }).uuid), ['a']);
+    store.commits[1]!.resolve();
+    await tick();
+    assert.deepEqual([b.state, c.state], ['resolved', 'resolved']);
+  });
+
+  test('a batch with no changes does not call the store, and still settles', async () => {
+    const { store, committer } = setup();
+    const log: string[] = [];
+    const p = track(committer.push(null, () => log.push('cb')));
+    await tick();
+    assert.equal(store.commits.length, 0);
+    assert.deepEqual(log, ['cb']);
+    assert.equal(p.state, 'resolved');
+  });
+});
+
+describe('Committer callbacks', () => {
+  test('run after their batch is durable, in push order, before the promises resolve', async () => {
+    const { store, committer } = setup();
+    const log: string[] = [];
+    void committer.push(change('a'), () => log.push('cb a')).then(() => log.push('resolved a'));
+    void committer.push(null, () => log.push('cb null'));
+    void committer.push(change('b'), () => log.push('cb b')).then(() => log.push('resolved b'));
+    void committer.push(change('c')).then(() => log.push('resolved c'));
+    await tick();
+    assert.equal(store.commits.length, 1);
+    assert.equal(log.length, 0, 'no callback before the batch is durable');
+    // Pushed while the first batch is in flight: belongs to the second batch.
+    void committer.push(change('d'), () => log.push('cb d'));
+    store.commits[0]!.resolve();
+    await tick();
+    assert.deepEqual(log, ['cb a', 'cb null', 'cb b', 'resolved a', 'resolved b', 'resolved c']);
+    assert.equal(store.commits.length, 2);
+    store.commits[1]!.resolve();
+    await tick();
+    assert.deepEqual(log.slice(6), ['cb d']);
+  });
+
+  test('a change pushed from a callback goes in a later batch', async () => {
+    const { store, committer } = setup();
+    let inner: Tracked | undefined;
+    void committer.push(change('a'), () => {
+      inner = track(committer.push(change('from-callback')));
+    });
+    await tick();
+    store.commits[0]!.resolve();
+    await tick();
+    assert.equal(store.commits.length, 2);
+    assert.deepEqual(store.uuids(1), ['from-callback']);
+    assert.equal(inner?.state, 'pending');
+    store.commits[1]!.resolve();
+    await tick();
+    assert.equal(inner?.state, 'resolved');
+  });
+});
+
+describe('Committer failures', () => {
+  test('a failing commit rejects its batch with ERR_STORE_WRITE_FAILED, calls onError, and the next batch commits', async () => {
+    const { store, committer, errors } = setup();
+    const log: string[] = [];
+    const a = track(committer.push(change('a'), () => log.push('cb a')));
+    const b = track(committer.push(change('b'), () => log.push('cb b')));
+    await tick();
+    const c = track(committer.push(change('c'), () => log.push('cb c')));
+    const cause = new Error('disk full');
+    store.commits[0]!.reject(cause);
+    await tick();
+    assert.equal(a.state, 'rejected');
+    assert.equal(b.state, 'rejected');
+    const error = a.error as TaskerError;
+    assert.ok(error instanceof TaskerError);
+    assert.equal(error.code, 'ERR_STORE_WRITE_FAILED');
+    assert.match(error.message, /disk full/);
+    assert.equal(error.cause, cause);
+    assert.equal(b.error, error, 'the batch shares one error');
+    assert.deepEqual(errors, [error], 'onError is called once per failed batch');
+    assert.deepEqual(log, ['cb a', 'cb b'], 'callbacks still run after a failed write');
+
+    assert.equal(store.commits.length, 2, 'the next batch is written');
+    assert.deepEqual(store.uuids(1), ['c']);
+    assert.equal(c.state, 'pending');
+    store.commits[1]!.resolve();
+    await tick();
+    assert.equal(c.state, 'resolved');
+    assert.deepEqual(log, ['cb a', 'cb b', 'cb c']);
+    assert.equal(errors.length, 1);
+
+    // And a later batch after the failure still commits normally.
+    const d = track(committer.push(change('d')));
+    await tick();
+    store.commits[2]!.resolve();
+    await tick();
+    assert.equal(d.state, 'resolved');
+  });
+
+  test("the store's own TaskerError is passed through as is", async () => {
+    const { store, committer, errors } = setup();
+    const a = track(committer.push(change('a')));
+    await tick();
+    const own = new TaskerError('ERR_STORE_CORRUPT', 'store says no');
+    store.commits[0]!.reject(own);
+    await tick();
+    assert.equal(a.state, 'rejected');
+    assert.equal(a.error, own);
+    assert.deepEqual(errors, [own]);
+  });
+
+  test('a non-Error rejection becomes ERR_STORE_WRITE_FAILED naming it', async () => {
+    const { store, committer, errors } = setup();
+    const a = track(committer.push(change('a')));
+    await tick();
+    store.commits[0]!.reject('EACCES-ish string');
+    await tick();
+    assert.equal(a.state, 'rejected');
+    assert.equal((a.error as TaskerError).code, 'ERR_STORE_WRITE_FAILED');
+    assert.match((a.error as Error).message, /EACCES-ish string/);
+    assert.equal(errors.length, 1);
+  });
+
+  test('a store whose commit throws synchronously rejects the batch instead of crashing', () => {
+    const url = new URL('../../dist/src/store/committer.js', import.meta.url).href;
+    const script = `
+      import { Committer } from ${JSON.stringify(url)};
+      process.on('uncaughtException', (e) => { console.log('uncaught ' + e.message); process.exit(2); });
+      const store = { load: async () => [], close: async () => {}, commit() { throw new Error('sync boom'); } };
+      const c = new Committer(store, () => {});
+      c.push({ type: 'remove', uuid: 'a' }).then(() => console.log('resolved'), (e) => console.log('rejected ' + e.code));
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.stdout.trim(), 'rejected ERR_STORE_WRITE_FAILED', child.stderr);
+    assert.equal(child.status, 0);
+  });
+});
+
+describe('Committer.flush', () => {
+  test('resolves at once when nothing is pending', async () => {
+    const { store, committer } = setup();
+    const f = track(committer.flush());
+    await tick();
+    assert.equal(f.state, 'resolved');
+    assert.equal(store.commits.length, 0);
+  });
+
+  test('resolves after everything pushed before it is durable', async () => {
+    const { store, committer } = setup();
+    const a = track(committer.push(change('a')));
+    await tick();
+    const b = track(committer.push(change('b')));
+    const f = track(committer.flush());
+    await tick();
+    assert.equal(f.state, 'pending');
+    store.commits[0]!.resolve();
+    await tick();
+    assert.equal(a.state, 'resolved');
+    assert.equal(f.state, 'pending', 'b is still in flight');
+    assert.equal(store.commits.length, 2);
+    assert.deepEqual(store.uuids(1), ['b'], 'flush adds no change of its own');
+    // Pushed after flush(): flush does not wait for it.
+    const late = track(committer.push(change('late')));
+    store.commits[1]!.resolve();
+    await tick();
+    assert.equal(b.state, 'resolved');
+    assert.equal(f.state, 'resolved');
+    assert.equal(late.state, 'pending');
+    assert.equal(store.commits.length, 3);
+    assert.deepEqual(store.uuids(2), ['late']);
+    store.commits[2]!.resolve();
+    await tick();
+    assert.equal(late.state, 'resolved');
+  });
+
+  test('flush in the same tick as the pushes joins their batch', async () => {
+    const { store, committer } = setup();
+    void committer.push(change('a'));
+    const f = track(committer.flush());
+    await tick();
+    assert.equal(store.commits.length, 1);
+    assert.equal(f.state, 'pending');
+    store.commits[0]!.resolve();
+    await tick();
+    assert.equal(f.state, 'resolved');
+    assert.equal(store.commits.length, 1);
+  });
+
+  test('resolves (never rejects) when the write before it fails', async () => {
+    const { store, committer } = setup();
+    const a = track(committer.push(change('a')));
+    const f = track(committer.flush());
+    await tick();
+    store.commits[0]!.reject(new Error('EIO'));
+    await tick();
+    assert.equal(a.state, 'rejected');
+    assert.equal(f.state, 'resolved');
+  });
+});
