@@ -1,0 +1,4 @@
+// A runaway loop that never yields; posts nothing.
+export default () => {
+  for (;;) {}
+};

@@ -1,0 +1,2 @@
+// Trivial runner: the dispatch floor.
+export default ({ data }) => data + 1;
