@@ -400,12 +400,17 @@ export class Engine {
         maxLogs: Math.max(0, this.#options.maxLogsPerTask - record.logs.length),
       },
       (outcome) => this.#onRunSettled(record, outcome),
+      doc.runTimeout === undefined ? undefined : () => this.#startRunTimeout(record, running),
     );
-    if (doc.runTimeout !== undefined) {
-      running.timeoutTimer = this.#options.clock.setTimeout(() => {
-        void this.#requestAbort(record, AbortCodes.RUN_TIMEOUT, `The task did not finish within its runTimeout of ${doc.runTimeout} ms`);
-      }, doc.runTimeout);
-    }
+  }
+
+  /** The run timeout counts from the moment the thread begins the task, not from dispatch. */
+  #startRunTimeout(record: TaskRecord, running: Running): void {
+    const { runTimeout } = record.doc;
+    if (runTimeout === undefined || this.#running.get(record.doc.uuid) !== running) return;
+    running.timeoutTimer = this.#options.clock.setTimeout(() => {
+      void this.#requestAbort(record, AbortCodes.RUN_TIMEOUT, `The task did not finish within its runTimeout of ${runTimeout} ms`);
+    }, runTimeout);
   }
 
   #onRunSettled(record: TaskRecord, outcome: RunOutcome): void {

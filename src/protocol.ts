@@ -4,6 +4,8 @@
  *
  * - main → worker, per task: a `RunRequest`, through piscina.
  * - worker → main, per task: a `RunResponse`, through piscina.
+ * - worker → main, start: a `StartedMessage` when the thread begins a task
+ *   that has a run timeout (a thread may still be starting when a task is dispatched).
  * - worker → main, logs: `LogBatchMessage`s on the worker's `parentPort`
  *   (piscina re-emits them as the pool's `message` event). Fire-and-forget,
  *   batched; the response says how many entries were sent so that the main
@@ -14,6 +16,7 @@
 import type { LogLevel } from './types.js';
 
 export const MessageType = {
+  STARTED: 'tasker:started',
   LOG_BATCH: 'tasker:logs',
   ABORT: 'tasker:abort',
 } as const;
@@ -34,6 +37,13 @@ export interface RunRequest {
   maxLogs: number;
   /** Name of the BroadcastChannel carrying `AbortMessage`s. */
   controlChannel: string;
+  /** Post a `StartedMessage` when the thread begins the task (the run timeout starts then, not at dispatch). */
+  notifyStart: boolean;
+}
+
+export interface StartedMessage {
+  type: typeof MessageType.STARTED;
+  uuid: string;
 }
 
 export type RunResponse =
@@ -61,6 +71,10 @@ export interface AbortMessage {
 
 export function isLogBatchMessage(value: unknown): value is LogBatchMessage {
   return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === MessageType.LOG_BATCH;
+}
+
+export function isStartedMessage(value: unknown): value is StartedMessage {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === MessageType.STARTED;
 }
 
 export function isAbortMessage(value: unknown): value is AbortMessage {

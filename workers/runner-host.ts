@@ -17,6 +17,7 @@ import {
   type LogBatchMessage,
   type RunRequest,
   type RunResponse,
+  type StartedMessage,
   type WireLogEntry,
 } from '../src/protocol.js';
 import { copyJsonValue, JsonValueError } from '../src/json-value.js';
@@ -164,6 +165,7 @@ function makeLogger(sender: LogSender): TaskLogger {
 
 export default async function runTask(request: RunRequest): Promise<RunResponse> {
   listenForAborts(request.controlChannel);
+  if (request.notifyStart) parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
   const controller = new AbortController();
   const early = earlyAborts.get(request.uuid);
   if (early !== undefined) {

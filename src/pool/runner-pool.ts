@@ -14,6 +14,7 @@ import { ErrorCodes } from '../errors.js';
 import {
   MessageType,
   isLogBatchMessage,
+  isStartedMessage,
   serializeError,
   type AbortMessage,
   type RunRequest,
@@ -45,6 +46,7 @@ export interface RunnerPoolOptions {
 }
 
 interface ActiveRun {
+  onStarted: (() => void) | null;
   received: number;
   response: RunResponse | null;
   drainTimer: unknown;
@@ -82,9 +84,17 @@ export class RunnerPool {
     return this.#piscina.threads.length;
   }
 
-  run(request: Omit<RunRequest, 'controlChannel'>, onSettled: (outcome: RunOutcome) => void): RunHandle {
+  /**
+   * Runs a task. `onStarted`, when given, is called once the thread has begun
+   * the task (a thread may still be starting when a task is dispatched).
+   */
+  run(
+    request: Omit<RunRequest, 'controlChannel' | 'notifyStart'>,
+    onSettled: (outcome: RunOutcome) => void,
+    onStarted?: () => void,
+  ): RunHandle {
     const terminate = new AbortController();
-    const run: ActiveRun = { received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
+    const run: ActiveRun = { onStarted: onStarted ?? null, received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
     this.#active.set(request.uuid, run);
     let graceTimer: unknown;
     const finish = (outcome: RunOutcome): void => {
@@ -97,7 +107,8 @@ export class RunnerPool {
     };
     run.settle = finish;
 
-    this.#piscina.run({ ...request, controlChannel: this.#controlName } satisfies RunRequest, { signal: terminate.signal }).then(
+    const full: RunRequest = { ...request, controlChannel: this.#controlName, notifyStart: onStarted !== undefined };
+    this.#piscina.run(full, { signal: terminate.signal }).then(
       (response: RunResponse) => {
         run.response = response;
         if (run.received >= response.logsSent) {
@@ -134,6 +145,14 @@ export class RunnerPool {
   }
 
   #onWorkerMessage(message: unknown): void {
+    if (isStartedMessage(message)) {
+      const run = this.#active.get(message.uuid);
+      const onStarted = run?.onStarted;
+      if (run === undefined || run.settled || onStarted == null) return;
+      run.onStarted = null;
+      onStarted();
+      return;
+    }
     if (!isLogBatchMessage(message)) return;
     const run = this.#active.get(message.uuid);
     // Entries from a runner that already settled (a stray timer) belong to no task any more.
