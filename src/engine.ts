@@ -34,7 +34,7 @@ import { canTransition, isEnded } from './state-machine.js';
 import { Committer } from './store/committer.js';
 import { JsonFileStore } from './store/json-file-store.js';
 import { MemoryStore } from './store/memory-store.js';
-import type { TaskDoc, TaskStore } from './store/task-store.js';
+import type { StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
 import type { ValidTaskDef } from './task-definition.js';
 import type { AddTaskDef, EndedTaskStatus, JsonValue, ListenLogsOptions, LogEntry, RunnerSpec, TaskStatus } from './types.js';
 
@@ -100,7 +100,15 @@ export class Engine {
   }
 
   async #load(): Promise<void> {
-    const stored = await this.#store.load();
+    let stored: StoredTask[];
+    try {
+      stored = await this.#store.load();
+    } catch (error) {
+      if (error instanceof TaskerError) throw error;
+      throw new TaskerError(ErrorCodes.STORE_OPEN_FAILED, `The store could not be opened: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      });
+    }
     stored.sort((a, b) => (a.task.uuid < b.task.uuid ? -1 : a.task.uuid > b.task.uuid ? 1 : 0));
     for (const { task, logs } of stored) {
       const record: TaskRecord = { doc: task, logs, seq: ++this.#seq };
@@ -248,8 +256,9 @@ export class Engine {
     this.#checkIdle();
   }
 
-  onIdle(): Promise<void> {
-    if (this.#idle) return Promise.resolve();
+  async onIdle(): Promise<void> {
+    await this.#ready;
+    if (this.#idle) return;
     return new Promise((resolve) => this.#idleWaiters.add(resolve));
   }
 

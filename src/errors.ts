@@ -37,10 +37,10 @@ export const ErrorCodes = {
   WORKER_OUT_OF_MEMORY: 'ERR_WORKER_OUT_OF_MEMORY',
   /** The store could not be read because a file is not valid. */
   STORE_CORRUPT: 'ERR_STORE_CORRUPT',
+  /** The store could not be opened (the directory or file cannot be read or created); `cause` says why. */
+  STORE_OPEN_FAILED: 'ERR_STORE_OPEN_FAILED',
   /** The store could not write a change. */
   STORE_WRITE_FAILED: 'ERR_STORE_WRITE_FAILED',
-  /** The tasker was stopped while the call waited (e.g. `addTask` during `stop`). */
-  TASKER_STOPPING: 'ERR_TASKER_STOPPING',
 } as const;
 
 /** Codes carried by the `AbortError` stored as a task's `abortReason`. */
@@ -118,12 +118,21 @@ export function isSerializedError(value: unknown): value is SerializedError {
   );
 }
 
-/** Rebuilds an `Error` from its stored form so that callers get a real `Error` as `cause`. */
+const ABORT_CODES = new Set<string>(Object.values(AbortCodes));
+
+/**
+ * Rebuilds an `Error` from its stored form so that callers get a real `Error`
+ * as `cause` (an `AbortError` for a stored abort reason). A stored non-Error
+ * value is returned as it is.
+ */
 export function deserializeError(value: unknown): unknown {
   if (!isSerializedError(value)) return value;
-  const error = new Error(value.message);
+  const error =
+    value.name === 'AbortError' && typeof value.code === 'string' && ABORT_CODES.has(value.code)
+      ? new AbortError(value.code as AbortCode, value.message)
+      : new Error(value.message);
   for (const [key, field] of Object.entries(value)) {
-    if (key === 'message') continue;
+    if (key === 'message' || (key === 'code' && error instanceof AbortError)) continue;
     Object.defineProperty(error, key, { value: field, writable: true, configurable: true, enumerable: key !== 'stack' });
   }
   return error;

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Engine } from './engine.js';
+import { LogStream } from './log-stream.js';
 import { ErrorCodes, TaskerError } from './errors.js';
 import type { TaskerEvents } from './events.js';
 import { resolveOptions, type ResolvedOptions, type TaskerOptions } from './options.js';
@@ -77,6 +78,7 @@ export class Tasker extends EventEmitter<TaskerEvents> {
   async prioritizeTask(uuid: string, priority: number): Promise<void> {
     let value: number;
     try {
+      if (priority === undefined) throw new Error('prioritizeTask(uuid, priority): priority is required');
       value = validatePriority(priority);
     } catch (error) {
       throw new TaskerError(ErrorCodes.INVALID_OPTION, (error as Error).message);
@@ -85,6 +87,7 @@ export class Tasker extends EventEmitter<TaskerEvents> {
   }
 
   async getTask<Data = JsonValue, Result = JsonValue>(uuid: string, options: RetrieveOptions = {}): Promise<Task<Data, Result>> {
+    checkOptions(options, RETRIEVE_OPTIONS);
     const output = outputOptions(options);
     const record = await this.#engine.getRecord(uuid);
     return toPublicTask(record, output) as Task<Data, Result>;
@@ -103,13 +106,14 @@ export class Tasker extends EventEmitter<TaskerEvents> {
   }
 
   async findTask<Data = JsonValue, Result = JsonValue>(query: TaskQuery, options: FindOptions = {}): Promise<Task<Data, Result> | undefined> {
+    checkOptions(options, FIND_ONE_OPTIONS);
     const [task] = await this.findTasks<Data, Result>(query, { ...options, limit: 1 });
     return task;
   }
 
   async findTasks<Data = JsonValue, Result = JsonValue>(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Task<Data, Result>[]> {
     const test = compileQuery(query);
-    if (typeof options !== 'object' || options === null) throw new TaskerError(ErrorCodes.INVALID_QUERY, 'options must be an object');
+    checkOptions(options, FIND_OPTIONS);
     const sort = options.sort === undefined ? undefined : validateSort(options.sort);
     const skip = options.skip === undefined ? 0 : validateCount(options.skip, 'skip');
     const limit = options.limit === undefined ? Infinity : validateCount(options.limit, 'limit');
@@ -132,6 +136,17 @@ export class Tasker extends EventEmitter<TaskerEvents> {
    * `fromBeginning`, then live ones until the task ends or the signal fires.
    */
   listenTaskLogs(uuid: string, options: ListenLogsOptions = {}): AsyncIterableIterator<LogEntry> {
+    try {
+      checkOptions(options, LISTEN_OPTIONS);
+      const { fromBeginning, abortSignal } = options;
+      if (fromBeginning !== undefined && typeof fromBeginning !== 'boolean') throw invalidQuery('fromBeginning must be a boolean');
+      if (abortSignal !== undefined && !(abortSignal instanceof AbortSignal)) throw invalidQuery('abortSignal must be an AbortSignal');
+    } catch (error) {
+      // Reported through the iterator, like every other failure of this method.
+      const failed = new LogStream();
+      failed.fail(error);
+      return failed;
+    }
     return this.#engine.listenTaskLogs(uuid, options);
   }
 
@@ -148,8 +163,24 @@ export class Tasker extends EventEmitter<TaskerEvents> {
   }
 }
 
+const RETRIEVE_OPTIONS = new Set(['withLogs', 'logsMaxLevel']);
+const FIND_ONE_OPTIONS = new Set([...RETRIEVE_OPTIONS, 'sort']);
+const FIND_OPTIONS = new Set([...FIND_ONE_OPTIONS, 'limit', 'skip']);
+const LISTEN_OPTIONS = new Set(['fromBeginning', 'abortSignal']);
+
+function invalidQuery(message: string): TaskerError {
+  return new TaskerError(ErrorCodes.INVALID_QUERY, message);
+}
+
+/** Read options must be an object of known keys: a typo is an error, not a silent default. */
+function checkOptions(options: unknown, known: ReadonlySet<string>): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidQuery('options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw invalidQuery(`${key} is not an option here; expected one of ${[...known].join(', ')}`);
+  }
+}
+
 function outputOptions(options: RetrieveOptions): OutputOptions {
-  if (typeof options !== 'object' || options === null) throw new TaskerError(ErrorCodes.INVALID_QUERY, 'options must be an object');
   const { withLogs, logsMaxLevel } = options;
   if (withLogs !== undefined && typeof withLogs !== 'boolean') throw new TaskerError(ErrorCodes.INVALID_QUERY, 'withLogs must be a boolean');
   if (logsMaxLevel !== undefined && !LOG_LEVELS.includes(logsMaxLevel)) {

@@ -20,8 +20,18 @@ import {
   type StartedMessage,
   type WireLogEntry,
 } from '../src/protocol.js';
+import { AbortError, type AbortCode } from '../src/errors.js';
 import { copyJsonValue, JsonValueError } from '../src/json-value.js';
 import type { LogLevel, TaskLogger } from '../src/types.js';
+
+/*
+ * piscina first tries require() on its entry file. Loaded that way (through
+ * require(esm), or a CommonJS transform such as tsx's), this module and the
+ * runners' `import 'tasker'` would get two copies of src/errors.js, and a
+ * runner's `reason instanceof AbortError` would be false. A top-level await
+ * makes require() refuse the module, so piscina falls back to import().
+ */
+await Promise.resolve();
 
 const LOG_BATCH_SIZE = 256;
 const LOG_FLUSH_INTERVAL_MS = 20;
@@ -56,10 +66,7 @@ function listenForAborts(name: string): void {
 }
 
 function toAbortError(reason: AbortMessage['reason']): Error {
-  const error = new Error(reason.message);
-  error.name = reason.name;
-  (error as Error & { code: string }).code = reason.code;
-  return error;
+  return new AbortError(reason.code as AbortCode, reason.message);
 }
 
 class LoadError extends Error {
