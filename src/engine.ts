@@ -78,6 +78,9 @@ export class Engine {
   #stopping: Promise<void> | null = null;
   #startSignalCleanup: (() => void) | null = null;
   #seq = 0;
+  /** Counts start() calls; stop() records the count so that a start() still loading the store gives way. */
+  #startRequests = 0;
+  #stopRequestedAt = 0;
   #idle = true;
   #pumping = false;
 
@@ -118,7 +121,7 @@ export class Engine {
     for (const record of this.#registry.values()) {
       if (record.doc.status === 'running') {
         // It was running when its process died: nothing runs it any more.
-        this.#end(record, 'aborted', {
+        this.#end(record, 'running', 'aborted', {
           abortReason: abortReason(AbortCodes.INTERRUPTED, 'The task was running when the tasker stopped unexpectedly (process exit or crash)'),
         });
       }
@@ -161,25 +164,21 @@ export class Engine {
     if (def.runTimeout !== undefined) doc.runTimeout = def.runTimeout;
     if (def.abortGraceMs !== undefined) doc.abortGraceMs = def.abortGraceMs;
     const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
-    this.#registry.add(record);
-    if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
-    // The task is queued only once it is stored: a task that runs is a task that was acknowledged.
+    // The task exists for the other calls (and may run) only once it is stored:
+    // a task that runs is a task that was acknowledged.
     await this.#committer.push({ type: 'put', task: { ...doc } }, (error) => {
-      if (error !== null) return this.#forget(record);
+      if (error !== null) {
+        // The store may hold the document in memory for its next write: take it back out.
+        void this.#committer.push({ type: 'remove', uuid: doc.uuid }).catch(() => {});
+        return;
+      }
+      this.#registry.add(record);
       this.#emit('task.added', doc.uuid);
-      if (record.doc.status !== 'new') return; // aborted meanwhile (its signal fired)
       this.#queue(record);
+      if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
       this.#pump();
     });
     return doc.uuid;
-  }
-
-  /** Undoes an `addTask` whose write failed, so that a rejected add leaves nothing behind. */
-  #forget(record: TaskRecord): void {
-    this.#signalCleanups.get(record.doc.uuid)?.();
-    this.#signalCleanups.delete(record.doc.uuid);
-    this.#registry.delete(record.doc.uuid);
-    void this.#committer.push({ type: 'remove', uuid: record.doc.uuid }).catch(() => {});
   }
 
   async prioritizeTask(uuid: string, priority: number): Promise<void> {
@@ -206,8 +205,11 @@ export class Engine {
   // ---- starting and stopping -----------------------------------------------
 
   async start(signal: AbortSignal | undefined): Promise<void> {
+    const request = ++this.#startRequests;
     await this.#ready;
     if (this.#stopping !== null) await this.#stopping;
+    // A stop() called while this start waited wins over it.
+    if (request <= this.#stopRequestedAt) return;
     if (this.#state === 'started') return;
     if (signal?.aborted === true) return;
     this.#state = 'started';
@@ -228,6 +230,7 @@ export class Engine {
   }
 
   stop(): Promise<void> {
+    this.#stopRequestedAt = this.#startRequests;
     if (this.#stopping !== null) return this.#stopping;
     if (this.#state !== 'started') return this.#ready.then(() => this.#committer.flush(), () => {});
     this.#state = 'stopping';
@@ -366,7 +369,7 @@ export class Engine {
         const record = this.#registry.get(next.entry.uuid);
         if (record === undefined) continue;
         if (next.error !== undefined) {
-          this.#end(record, 'failed', {
+          this.#end(record, 'new', 'failed', {
             error: {
               name: 'TaskerError',
               code: ErrorCodes.CONDITION_FAILED,
@@ -432,11 +435,11 @@ export class Engine {
     const fields: Partial<TaskDoc> = dropped > 0 ? { logsDropped: (record.doc.logsDropped ?? 0) + dropped } : {};
     if (running.abortReason !== null) {
       if (outcome.kind === 'terminated') fields.terminated = true;
-      this.#end(record, 'aborted', { ...fields, abortReason: running.abortReason });
+      this.#end(record, 'running', 'aborted', { ...fields, abortReason: running.abortReason });
     } else if (outcome.kind === 'done') {
-      this.#end(record, 'done', { ...fields, result: outcome.result as JsonValue });
+      this.#end(record, 'running', 'done', { ...fields, result: outcome.result as JsonValue });
     } else {
-      this.#end(record, 'failed', { ...fields, error: outcome.kind === 'failed' ? (outcome.error as JsonValue) : null });
+      this.#end(record, 'running', 'failed', { ...fields, error: outcome.kind === 'failed' ? (outcome.error as JsonValue) : null });
     }
     this.#scheduler.markEnded(uuid);
     running.markEnded();
@@ -447,16 +450,17 @@ export class Engine {
     const { uuid, status } = record.doc;
     if (status === 'new') {
       this.#unqueue(record);
-      this.#end(record, 'aborted', { abortReason: abortReason(code, message) });
+      this.#end(record, 'new', 'aborted', { abortReason: abortReason(code, message) });
       this.#pump();
       return this.#endedPromise(uuid);
     }
     const running = this.#running.get(uuid);
-    if (status !== 'running' || running === undefined) return Promise.resolve();
+    if (status !== 'running' || running === undefined) return this.#endedPromise(uuid);
     if (running.abortReason === null) {
-      running.abortReason = abortReason(code, message);
-      const { name, message: reasonMessage, code: reasonCode } = running.abortReason;
-      running.handle.abort({ name, message: reasonMessage, code: reasonCode! }, record.doc.abortGraceMs ?? this.#options.abortGraceMs);
+      const reason = abortReason(code, message);
+      const grace = record.doc.abortGraceMs ?? this.#options.abortGraceMs;
+      // Not delivered when the runner has already answered: the task ends as it answered.
+      if (running.handle.abort({ name: reason.name, message: reason.message, code }, grace)) running.abortReason = reason;
     }
     return running.ended.then(() => this.#endedPromise(uuid));
   }
@@ -496,12 +500,12 @@ export class Engine {
     for (const entry of kept) record.logs.push(entry);
     const streams = this.#logStreams.get(uuid);
     if (streams !== undefined) for (const stream of streams) for (const entry of kept) stream.push(structuredClone(entry));
-    this.#committer.push({ type: 'logs', uuid, entries: kept }, () => {
+    void this.#committer.push({ type: 'logs', uuid, entries: kept }, () => {
       for (const entry of kept) {
         this.#emit('task.log', uuid, entry);
         this.#emit(`task.${uuid}.log`, entry);
       }
-    });
+    }).catch(() => {}); // reported to the logger by the committer
   }
 
   // ---- internals: transitions --------------------------------------------------
@@ -518,9 +522,8 @@ export class Engine {
     return true;
   }
 
-  #end(record: TaskRecord, status: EndedTaskStatus, fields: Partial<TaskDoc>): boolean {
+  #end(record: TaskRecord, from: 'new' | 'running', status: EndedTaskStatus, fields: Partial<TaskDoc>): boolean {
     const { uuid } = record.doc;
-    const from = record.doc.status;
     const applied = this.#transition(record, from, status, { ...fields, endedAt: new Date(this.#options.clock.now()) }, () => {
       this.#endsInFlight.delete(uuid);
       const { doc } = record;

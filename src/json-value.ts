@@ -27,6 +27,9 @@ export function copyJsonValue(value: unknown, path: string): JsonValue {
   return copy(value, path, new Set());
 }
 
+/** Deeper values are refused: they would overflow the stack of every recursive walk after this one. */
+export const MAX_DEPTH = 512;
+
 function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
   switch (typeof value) {
     case 'string':
@@ -51,6 +54,7 @@ function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
     return new Date(object.getTime());
   }
   if (ancestors.has(object)) throw new JsonValueError(path, 'is a circular reference');
+  if (ancestors.size >= MAX_DEPTH) throw new JsonValueError(path, `is nested deeper than ${MAX_DEPTH} levels`);
   ancestors.add(object);
   try {
     if (Array.isArray(object)) {

@@ -5,13 +5,15 @@
  * - main → worker, per task: a `RunRequest`, through piscina.
  * - worker → main, per task: a `RunResponse`, through piscina.
  * - worker → main, start: a `StartedMessage` when the thread begins a task
- *   that has a run timeout (a thread may still be starting when a task is dispatched).
+ *   (a thread may still be starting when a task is dispatched): the run
+ *   timeout starts then, and an abort sent before it is sent again.
  * - worker → main, logs: `LogBatchMessage`s on the worker's `parentPort`
  *   (piscina re-emits them as the pool's `message` event). Fire-and-forget,
  *   batched; the response says how many entries were sent so that the main
  *   thread records the end only after the last log has arrived.
  * - main → worker, aborts: `AbortMessage`s on a `BroadcastChannel` named per
- *   pool. Aborts are rare, so a broadcast costs nothing per task.
+ *   pool (`RunnerWorkerData`). Aborts are rare, so a broadcast costs nothing
+ *   per task, unlike a MessageChannel created and transferred per task.
  */
 import type { LogLevel } from './types.js';
 
@@ -35,10 +37,15 @@ export interface RunRequest {
   exportName: string;
   /** Entries beyond this are counted, not sent. */
   maxLogs: number;
-  /** Name of the BroadcastChannel carrying `AbortMessage`s. */
+}
+
+/** Given to every thread of a pool as `workerData`. */
+export interface RunnerWorkerData {
+  /**
+   * Name of the BroadcastChannel carrying `AbortMessage`s. The runner host
+   * subscribes when the thread loads it, before the thread takes any task.
+   */
   controlChannel: string;
-  /** Post a `StartedMessage` when the thread begins the task (the run timeout starts then, not at dispatch). */
-  notifyStart: boolean;
 }
 
 export interface StartedMessage {

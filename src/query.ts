@@ -21,13 +21,24 @@ export function compileQuery(query: unknown, label = 'query'): QueryTester {
     throw new TaskerError(ErrorCodes.INVALID_QUERY, `${label} must be a plain object`);
   }
   assertNoCode(query, label, 0);
+  let test: QueryTester;
   try {
-    return sift(query as TaskQuery) as QueryTester;
+    test = sift(query as TaskQuery) as QueryTester;
   } catch (error) {
     throw new TaskerError(ErrorCodes.INVALID_QUERY, `${label} is not a valid query: ${(error as Error).message}`, {
       cause: error,
     });
   }
+  // Some mistakes surface only when a document is tested (an unknown $type): report them with the code too.
+  return (document) => {
+    try {
+      return test(document);
+    } catch (error) {
+      throw new TaskerError(ErrorCodes.INVALID_QUERY, `${label} could not be evaluated: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
 }
 
 function assertNoCode(value: unknown, path: string, depth: number): void {

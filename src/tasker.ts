@@ -150,14 +150,22 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     return this.#engine.listenTaskLogs(uuid, options);
   }
 
+  #reportListenerError(name: keyof TaskerEvents, error: unknown): void {
+    this.#options.logger?.error(`tasker: a listener of '${String(name)}' threw`, error);
+  }
+
   /** Emits to every listener, each isolated: a throwing listener is reported, never propagated. */
   #safeEmit(name: keyof TaskerEvents, args: unknown[]): void {
     if (this.listenerCount(name) === 0) return;
     for (const listener of this.rawListeners(name)) {
       try {
-        Reflect.apply(listener as (...a: unknown[]) => unknown, this, args);
+        const returned: unknown = Reflect.apply(listener as (...a: unknown[]) => unknown, this, args);
+        // An async listener that rejects is reported too, never left as an unhandled rejection.
+        if (typeof (returned as Promise<unknown> | undefined)?.then === 'function') {
+          (returned as Promise<unknown>).then(undefined, (error: unknown) => this.#reportListenerError(name, error));
+        }
       } catch (error) {
-        this.#options.logger?.error(`tasker: a listener of '${String(name)}' threw`, error);
+        this.#reportListenerError(name, error);
       }
     }
   }

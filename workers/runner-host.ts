@@ -6,7 +6,7 @@
  * the pool's control channel, and answers with a `RunResponse`. Runner errors
  * are answered as values; piscina rejects only when the thread itself dies.
  */
-import { BroadcastChannel, parentPort } from 'node:worker_threads';
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { inspect } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import {
@@ -17,6 +17,7 @@ import {
   type LogBatchMessage,
   type RunRequest,
   type RunResponse,
+  type RunnerWorkerData,
   type StartedMessage,
   type WireLogEntry,
 } from '../src/protocol.js';
@@ -35,17 +36,18 @@ await Promise.resolve();
 
 const LOG_BATCH_SIZE = 256;
 const LOG_FLUSH_INTERVAL_MS = 20;
-const EAGER_LOGS_PER_TURN = 8;
+const EAGER_LOGS_PER_TURN = 64;
 /** Aborts that arrived before their task did (the two travel on different channels). */
 const EARLY_ABORTS_KEPT = 256;
 
 const moduleCache = new Map<string, Promise<Record<string, unknown>>>();
 const runningControllers = new Map<string, AbortController>();
 const earlyAborts = new Map<string, AbortMessage['reason']>();
-let controlChannel: BroadcastChannel | undefined;
+/** Held here: an unref'd channel that nothing references would be garbage-collected, and go deaf. */
+let controlChannel: BroadcastChannel;
 
+/** Listens for aborts from the moment the thread loads this module, before it takes any task. */
 function listenForAborts(name: string): void {
-  if (controlChannel !== undefined) return;
   controlChannel = new BroadcastChannel(name);
   controlChannel.onmessage = (event: unknown) => {
     const message = (event as { data?: unknown }).data;
@@ -64,6 +66,8 @@ function listenForAborts(name: string): void {
   // The thread is kept alive by piscina; this channel must not keep it alive on its own.
   controlChannel.unref();
 }
+
+listenForAborts((workerData as RunnerWorkerData).controlChannel);
 
 function toAbortError(reason: AbortMessage['reason']): Error {
   return new AbortError(reason.code as AbortCode, reason.message);
@@ -171,8 +175,7 @@ function makeLogger(sender: LogSender): TaskLogger {
 }
 
 export default async function runTask(request: RunRequest): Promise<RunResponse> {
-  listenForAborts(request.controlChannel);
-  if (request.notifyStart) parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
+  parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
   const controller = new AbortController();
   const early = earlyAborts.get(request.uuid);
   if (early !== undefined) {
@@ -183,6 +186,8 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
   const sender = new LogSender(request.uuid, request.maxLogs);
   try {
     const runner = await loadRunner(request.moduleUrl, request.exportName);
+    // Aborted while the module loaded: the runner never begins (it could not see an abort that already fired).
+    controller.signal.throwIfAborted();
     const value = await runner({
       uuid: request.uuid,
       id: request.id,

@@ -19,6 +19,7 @@ import {
   type AbortMessage,
   type RunRequest,
   type RunResponse,
+  type RunnerWorkerData,
   type WireLogEntry,
 } from '../protocol.js';
 import type { EngineLogger } from '../types.js';
@@ -34,8 +35,12 @@ export type RunOutcome =
   | { kind: 'terminated'; logsDropped: number };
 
 export interface RunHandle {
-  /** Fires the runner's abort signal, then terminates its thread after `graceMs`. */
-  abort(reason: AbortMessage['reason'], graceMs: number): void;
+  /**
+   * Fires the runner's abort signal, then terminates its thread after
+   * `graceMs`. Returns false, doing nothing, when the runner has already
+   * answered (its logs may still be arriving): the run ends as it answered.
+   */
+  abort(reason: AbortMessage['reason'], graceMs: number): boolean;
 }
 
 export interface RunnerPoolOptions {
@@ -46,7 +51,10 @@ export interface RunnerPoolOptions {
 }
 
 interface ActiveRun {
+  started: boolean;
   onStarted: (() => void) | null;
+  /** An abort sent before the thread began the task, sent again when it does. */
+  pendingAbort: AbortMessage | null;
   received: number;
   response: RunResponse | null;
   drainTimer: unknown;
@@ -69,6 +77,7 @@ export class RunnerPool {
       minThreads: options.maxThreads,
       concurrentTasksPerWorker: 1,
       idleTimeout: Infinity,
+      workerData: { controlChannel: this.#controlName } satisfies RunnerWorkerData,
     });
     this.#piscina.on('message', (message: unknown) => this.#onWorkerMessage(message));
     // A thread that fails while running no task (a runner's stray timer throwing
@@ -89,35 +98,36 @@ export class RunnerPool {
    * the task (a thread may still be starting when a task is dispatched).
    */
   run(
-    request: Omit<RunRequest, 'controlChannel' | 'notifyStart'>,
+    request: RunRequest,
     onSettled: (outcome: RunOutcome) => void,
     onStarted?: () => void,
   ): RunHandle {
     const terminate = new AbortController();
-    const run: ActiveRun = { onStarted: onStarted ?? null, received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
+    const run: ActiveRun = { started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
     this.#active.set(request.uuid, run);
     let graceTimer: unknown;
     const finish = (outcome: RunOutcome): void => {
       if (run.settled) return;
       run.settled = true;
       if (graceTimer !== undefined) this.#options.clock.clearTimeout(graceTimer);
-      if (run.drainTimer !== undefined) this.#options.clock.clearTimeout(run.drainTimer);
+      if (run.drainTimer !== undefined) clearTimeout(run.drainTimer as NodeJS.Timeout);
       this.#active.delete(request.uuid);
       onSettled(outcome);
     };
     run.settle = finish;
 
-    const full: RunRequest = { ...request, controlChannel: this.#controlName, notifyStart: onStarted !== undefined };
-    this.#piscina.run(full, { signal: terminate.signal }).then(
+    this.#piscina.run(request, { signal: terminate.signal }).then(
       (response: RunResponse) => {
         run.response = response;
         if (run.received >= response.logsSent) {
           finish(toOutcome(response));
         } else {
-          run.drainTimer = this.#options.clock.setTimeout(() => {
+          // A safety net on real time, not task time: a fake clock in tests must not hold it.
+          run.drainTimer = setTimeout(() => {
             this.#options.logger?.warn(`tasker: task ${request.uuid} ended before ${response.logsSent - run.received} of its log entries arrived`);
             finish(toOutcome(response));
           }, LOG_DRAIN_TIMEOUT_MS);
+          (run.drainTimer as NodeJS.Timeout).unref();
         }
       },
       (error: unknown) => {
@@ -131,10 +141,13 @@ export class RunnerPool {
 
     return {
       abort: (reason, graceMs) => {
-        if (run.settled || terminate.signal.aborted || graceTimer !== undefined) return;
+        if (run.settled || run.response !== null) return false;
+        if (terminate.signal.aborted || graceTimer !== undefined) return true;
         const message: AbortMessage = { type: MessageType.ABORT, uuid: request.uuid, reason };
         this.#control.postMessage(message);
+        if (!run.started) run.pendingAbort = message;
         graceTimer = this.#options.clock.setTimeout(() => terminate.abort(), graceMs);
+        return true;
       },
     };
   }
@@ -147,13 +160,17 @@ export class RunnerPool {
   #onWorkerMessage(message: unknown): void {
     if (isStartedMessage(message)) {
       const run = this.#active.get(message.uuid);
-      const onStarted = run?.onStarted;
-      if (run === undefined || run.settled || onStarted == null) return;
+      if (run === undefined || run.settled || run.started) return;
+      run.started = true;
+      // The thread may have been starting when the abort was broadcast: it is listening now.
+      if (run.pendingAbort !== null) this.#control.postMessage(run.pendingAbort);
+      run.pendingAbort = null;
+      const onStarted = run.onStarted;
       run.onStarted = null;
-      onStarted();
+      onStarted?.();
       return;
     }
-    if (!isLogBatchMessage(message)) return;
+    if (!isLogBatchMessage(message) || !Array.isArray(message.entries)) return;
     const run = this.#active.get(message.uuid);
     // Entries from a runner that already settled (a stray timer) belong to no task any more.
     if (run === undefined || run.settled) return;

@@ -19,9 +19,12 @@
  * is evaluated only when it is the best one left in the ready heap, so every
  * queued task ahead of it is parked, i.e. could not start.
  */
-import type { ConcurrencyCondition } from '../types.js';
+import { encodeJsonValue } from '../json-value.js';
 import { compileQuery, type QueryTester } from '../query.js';
+import type { ConcurrencyCondition } from '../types.js';
+import { EqualityIndex, equalityOf, keysAt, type Equality } from './equality-index.js';
 import { Heap } from './heap.js';
+import { SortedList } from './sorted-list.js';
 
 export interface QueueEntry {
   readonly uuid: string;
@@ -43,6 +46,10 @@ interface EntryState {
   version: number;
   /** Condition keys (scope|limit|query) of this entry, in its condition order. */
   keys: ConditionKey[];
+  /** The before-queued queries whose list holds this entry. */
+  memberOf: Set<CompiledQuery>;
+  /** Its primitive keys at each path of the task index, as filed there. */
+  indexedKeys: Map<string, string[] | null>;
 }
 
 /** A heap node. It carries the order key it was pushed with, so that a later priority change cannot disturb the heap. */
@@ -59,14 +66,19 @@ interface ConditionKey {
   limit: number;
   query: CompiledQuery;
   parked: LazyHeap;
+  /** Entries this key woke that have not been evaluated yet: rooms already promised. */
+  woken: number;
   users: number;
 }
 
 interface CompiledQuery {
   id: string;
   test: QueryTester;
+  equality: Equality | null;
   /** Used by before-queued keys: queued entries matching the query, in queue order. */
-  queued: EntryState[] | null;
+  queued: SortedList<EntryState> | null;
+  /** The before-queued keys built on this query. */
+  beforeQueuedKeys: Set<ConditionKey>;
   users: number;
 }
 
@@ -76,6 +88,8 @@ function before(a: { priority: number; seq: number }, b: { priority: number; seq
   if (a.priority !== b.priority) return a.priority > b.priority;
   return a.seq < b.seq;
 }
+
+const stateBefore = (a: EntryState, b: EntryState): boolean => before(a.entry, b.entry);
 
 /** A heap of nodes where moved or removed entries leave stale nodes, compacted when they pile up. */
 class LazyHeap {
@@ -124,7 +138,19 @@ export class Scheduler {
   readonly #states = new Map<string, EntryState>();
   readonly #keys = new Map<string, ConditionKey>();
   readonly #queries = new Map<string, CompiledQuery>();
-  /** Documents of running tasks, for `running`-scope counts. */
+  /** The queries that keep a list of queued matches (before-queued), indexed to find them by document. */
+  readonly #listedQueries = new EqualityIndex<CompiledQuery>();
+  readonly #unindexedListedQueries = new Set<CompiledQuery>();
+  /** Queued entries by their primitive values at the paths listed queries are indexed on. */
+  readonly #taskIndex = new EqualityIndex<EntryState>();
+  /** `running`-scope keys, indexed to find those an ending task may free. */
+  readonly #runningKeys = new EqualityIndex<ConditionKey>();
+  readonly #unindexedRunningKeys = new Set<ConditionKey>();
+  /**
+   * Snapshots of running tasks' documents, taken when they start: conditions
+   * count them as they were while running, even once the live document has
+   * changed (status, endedAt, result).
+   */
   readonly #running = new Map<string, object>();
 
   /** Queued tasks that could start if a slot were free. */
@@ -144,8 +170,11 @@ export class Scheduler {
   enqueue(entry: QueueEntry): void {
     if (this.#states.has(entry.uuid)) throw new Error(`Task ${entry.uuid} is already queued`);
     const keys = entry.conditions.map((condition) => this.#acquireKey(condition));
-    const state: EntryState = { entry, where: 'ready', parkedUnder: null, wokenBy: null, version: 0, keys };
+    const state: EntryState = {
+      entry, where: 'ready', parkedUnder: null, wokenBy: null, version: 0, keys, memberOf: new Set(), indexedKeys: new Map(),
+    };
     this.#states.set(entry.uuid, state);
+    this.#indexTask(state);
     this.#insertInQueries(state);
     this.#ready.push(state);
   }
@@ -168,8 +197,12 @@ export class Scheduler {
     const wokenBy = state.wokenBy;
     this.#detach(state);
     state.entry.priority = priority;
-    state.wokenBy = wokenBy;
+    if (wokenBy !== null) {
+      state.wokenBy = wokenBy;
+      wokenBy.woken++;
+    }
     this.#states.set(uuid, state);
+    this.#indexTask(state);
     this.#insertInQueries(state);
     state.where = 'ready';
     this.#ready.push(state);
@@ -185,6 +218,7 @@ export class Scheduler {
     for (let state = this.#ready.popCurrent(); state !== undefined; state = this.#ready.popCurrent()) {
       const wokenBy = state.wokenBy;
       state.wokenBy = null;
+      if (wokenBy !== null) wokenBy.woken--;
       let blocking: ConditionKey | null;
       try {
         blocking = this.#firstBlocking(state);
@@ -208,7 +242,7 @@ export class Scheduler {
   }
 
   markRunning(uuid: string, doc: object): void {
-    this.#running.set(uuid, doc);
+    this.#running.set(uuid, { ...doc });
   }
 
   /** A running task ended: wake what its `running`-scope slot was holding back. */
@@ -216,24 +250,38 @@ export class Scheduler {
     const doc = this.#running.get(uuid);
     if (doc === undefined) return;
     this.#running.delete(uuid);
-    for (const key of this.#keys.values()) {
-      if (key.scope === 'running' && key.parked.live > 0 && safeTest(key.query, doc)) this.#wakeFrom(key);
+    const seen = new Set<ConditionKey>();
+    const consider = (key: ConditionKey): void => {
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (key.parked.live > 0 && safeTest(key.query, doc)) this.#wakeFrom(key);
+    };
+    for (const path of this.#runningKeys.paths) {
+      for (const key of this.#runningKeys.lookup(path, keysAt(doc, path))) consider(key);
     }
+    for (const key of this.#unindexedRunningKeys) consider(key);
   }
 
   /**
    * Wakes as many tasks parked under a `running`-scope key as it has room for
-   * (`limit - running matches - taken`). Waking more than can start is only
+   * (`limit - running matches - already woken - taken`). Waking more than can start is only
    * wasted work; waking fewer would strand tasks, so each woken task carries
    * the key and passes the room on if it does not use it.
    */
   #wakeFrom(key: ConditionKey, taken = 0): void {
     if (key.scope !== 'running' || key.parked.live === 0) return;
-    let room = key.limit - this.#countRunning(key.query) - taken;
+    let running: number;
+    try {
+      running = this.#countRunning(key.query);
+    } catch {
+      running = 0; // the woken tasks meet the same error in next(), which fails them
+    }
+    let room = key.limit - running - key.woken - taken;
     while (room-- > 0) {
       const state = key.parked.popCurrent();
       if (state === undefined) return;
       state.wokenBy = key;
+      key.woken++;
       this.#wake(state);
     }
   }
@@ -253,7 +301,7 @@ export class Scheduler {
   }
 
   #countAhead(query: CompiledQuery, state: EntryState): number {
-    return lowerBound(query.queued!, state.entry);
+    return query.queued!.rank(state);
   }
 
   #wake(state: EntryState): void {
@@ -262,11 +310,28 @@ export class Scheduler {
     this.#ready.push(state);
   }
 
+  /** Adds the entry to the list of every before-queued query it matches. */
   #insertInQueries(state: EntryState): void {
-    for (const query of this.#queries.values()) {
-      if (query.queued !== null && safeTest(query, state.entry.doc)) {
-        query.queued.splice(lowerBound(query.queued, state.entry), 0, state);
+    const seen = new Set<CompiledQuery>();
+    const consider = (query: CompiledQuery): void => {
+      if (seen.has(query)) return;
+      seen.add(query);
+      if (safeTest(query, state.entry.doc)) {
+        query.queued!.insert(state);
+        state.memberOf.add(query);
       }
+    };
+    for (const path of this.#listedQueries.paths) {
+      for (const query of this.#listedQueries.lookup(path, keysAt(state.entry.doc, path))) consider(query);
+    }
+    for (const query of this.#unindexedListedQueries) consider(query);
+  }
+
+  #indexTask(state: EntryState): void {
+    for (const path of this.#taskIndex.paths) {
+      const keys = keysAt(state.entry.doc, path);
+      state.indexedKeys.set(path, keys);
+      this.#taskIndex.add(path, keys, state);
     }
   }
 
@@ -277,12 +342,16 @@ export class Scheduler {
     else if (state.where === 'parked') state.parkedUnder?.parked.dropped();
     state.where = 'popped';
     state.parkedUnder = null;
+    if (state.wokenBy !== null) state.wokenBy.woken--;
     state.wokenBy = null;
     state.version++;
-    for (const query of this.#queries.values()) {
-      if (query.queued === null || !removeSorted(query.queued, state)) continue;
-      for (const key of this.#keys.values()) {
-        if (key.query !== query || key.scope !== 'before-queued') continue;
+    for (const [path, keys] of state.indexedKeys) this.#taskIndex.delete(path, keys, state);
+    state.indexedKeys.clear();
+    const lists = [...state.memberOf];
+    state.memberOf.clear();
+    for (const query of lists) {
+      query.queued!.remove(state);
+      for (const key of query.beforeQueuedKeys) {
         for (let waiting = key.parked.peekCurrent(); waiting !== undefined; waiting = key.parked.peekCurrent()) {
           if (this.#countAhead(query, waiting) >= key.limit) break;
           key.parked.popCurrent();
@@ -292,24 +361,70 @@ export class Scheduler {
     }
   }
 
+  /** Starts keeping the list of queued entries that match a query (for its before-queued keys). */
+  #listQuery(query: CompiledQuery): void {
+    const list = new SortedList<EntryState>(stateBefore);
+    query.queued = list;
+    let candidates: Iterable<EntryState> = this.#states.values();
+    if (query.equality !== null) {
+      const { path, key } = query.equality;
+      if (!this.#taskIndex.hasPath(path)) {
+        this.#taskIndex.addPath(path);
+        for (const state of this.#states.values()) {
+          const keys = keysAt(state.entry.doc, path);
+          state.indexedKeys.set(path, keys);
+          this.#taskIndex.add(path, keys, state);
+        }
+      }
+      candidates = new Set(this.#taskIndex.lookup(path, [key]));
+      this.#listedQueries.add(path, [key], query);
+    } else {
+      this.#unindexedListedQueries.add(query);
+    }
+    for (const state of candidates) {
+      if (safeTest(query, state.entry.doc)) {
+        list.insert(state);
+        state.memberOf.add(query);
+      }
+    }
+  }
+
+  #unlistQuery(query: CompiledQuery): void {
+    if (query.queued === null) return;
+    for (const state of query.queued) state.memberOf.delete(query);
+    query.queued = null;
+    if (query.equality !== null) this.#listedQueries.delete(query.equality.path, [query.equality.key], query);
+    else this.#unindexedListedQueries.delete(query);
+  }
+
   #acquireKey(condition: ConcurrencyCondition): ConditionKey {
-    const queryId = JSON.stringify(condition.query);
+    // The storage encoding keeps a Date distinct from its ISO string.
+    const queryId = JSON.stringify(encodeJsonValue(condition.query));
     const id = `${condition.scope}|${condition.limit}|${queryId}`;
     let key = this.#keys.get(id);
     if (key === undefined) {
       let query = this.#queries.get(queryId);
       if (query === undefined) {
-        query = { id: queryId, test: compileQuery(condition.query), queued: null, users: 0 };
+        query = {
+          id: queryId,
+          test: compileQuery(condition.query),
+          equality: equalityOf(condition.query),
+          queued: null,
+          beforeQueuedKeys: new Set(),
+          users: 0,
+        };
         this.#queries.set(queryId, query);
       }
       query.users++;
-      if (condition.scope === 'before-queued' && query.queued === null) {
-        const list: EntryState[] = [];
-        for (const state of this.#states.values()) if (safeTest(query, state.entry.doc)) list.push(state);
-        list.sort((a, b) => (before(a.entry, b.entry) ? -1 : 1));
-        query.queued = list;
+      key = { id, scope: condition.scope, limit: condition.limit, query, parked: new LazyHeap(), woken: 0, users: 0 };
+      if (condition.scope === 'before-queued') {
+        if (query.queued === null) this.#listQuery(query);
+        query.beforeQueuedKeys.add(key);
+      } else if (query.equality !== null) {
+        this.#runningKeys.add(query.equality.path, [query.equality.key], key);
+      } else {
+        this.#unindexedRunningKeys.add(key);
       }
-      key = { id, scope: condition.scope, limit: condition.limit, query, parked: new LazyHeap(), users: 0 };
       this.#keys.set(id, key);
     }
     key.users++;
@@ -319,7 +434,15 @@ export class Scheduler {
   #releaseKey(key: ConditionKey): void {
     if (--key.users > 0) return;
     this.#keys.delete(key.id);
-    if (--key.query.users === 0) this.#queries.delete(key.query.id);
+    const { query } = key;
+    if (key.scope === 'running') {
+      if (query.equality !== null) this.#runningKeys.delete(query.equality.path, [query.equality.key], key);
+      else this.#unindexedRunningKeys.delete(key);
+    } else {
+      query.beforeQueuedKeys.delete(key);
+      if (query.beforeQueuedKeys.size === 0) this.#unlistQuery(query);
+    }
+    if (--query.users === 0) this.#queries.delete(query.id);
   }
 }
 
@@ -331,26 +454,3 @@ function safeTest(query: CompiledQuery, doc: object): boolean {
   }
 }
 
-/** Index of the first entry of `list` that does not come before `entry`. */
-function lowerBound(list: EntryState[], entry: QueueEntry): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (before(list[mid]!.entry, entry)) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
-function removeSorted(list: EntryState[], state: EntryState): boolean {
-  const index = lowerBound(list, state.entry);
-  if (list[index] === state) {
-    list.splice(index, 1);
-    return true;
-  }
-  const fallback = list.indexOf(state);
-  if (fallback === -1) return false;
-  list.splice(fallback, 1);
-  return true;
-}
