@@ -32,7 +32,7 @@ import { resolveRunner, type ResolvedRunner } from './runner-spec.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { canTransition, isEnded } from './state-machine.js';
 import { Committer } from './store/committer.js';
-import { JsonFileStore } from './store/json-file-store.js';
+import { JournalStore } from './store/journal-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
 import type { ValidTaskDef } from './task-definition.js';
@@ -83,19 +83,26 @@ export class Engine {
   #stopRequestedAt = 0;
   #idle = true;
   #pumping = false;
+  #closing: Promise<void> | null = null;
 
   constructor(options: ResolvedOptions, emit: Emit) {
     this.#options = options;
     this.#emit = emit;
-    this.#store = options.store ?? (options.persistDir === null ? new MemoryStore() : new JsonFileStore(options.persistDir));
+    this.#store =
+      options.store ??
+      (options.persistDir === null
+        ? new MemoryStore()
+        : new JournalStore(options.persistDir, { durability: options.durability, logger: options.logger }));
     this.#committer = new Committer(this.#store, (error) => options.logger?.error('tasker: store write failed', error));
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
     this.#ready.catch(() => {});
   }
 
-  ready(): Promise<void> {
-    return this.#ready;
+  /** Resolves once the store is loaded; rejects if it could not be, or once the tasker is closed. */
+  async ready(): Promise<void> {
+    await this.#ready;
+    if (this.#closing !== null) throw new TaskerError(ErrorCodes.TASKER_CLOSED, 'The tasker is closed');
   }
 
   get isStarted(): boolean {
@@ -149,7 +156,7 @@ export class Engine {
   // ---- adding and changing tasks -------------------------------------------
 
   async addTask(def: ValidTaskDef, rawDef: AddTaskDef): Promise<string> {
-    await this.#ready;
+    await this.ready();
     this.#emit('task.add', rawDef);
     const doc: TaskDoc = {
       uuid: uuidv7(),
@@ -163,6 +170,7 @@ export class Engine {
     if (def.concurrency !== undefined) doc.concurrency = def.concurrency;
     if (def.runTimeout !== undefined) doc.runTimeout = def.runTimeout;
     if (def.abortGraceMs !== undefined) doc.abortGraceMs = def.abortGraceMs;
+    if (def.maxLogs !== undefined) doc.maxLogs = def.maxLogs;
     const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
     // The task exists for the other calls (and may run) only once it is stored:
     // a task that runs is a task that was acknowledged.
@@ -206,7 +214,7 @@ export class Engine {
 
   async start(signal: AbortSignal | undefined): Promise<void> {
     const request = ++this.#startRequests;
-    await this.#ready;
+    await this.ready();
     if (this.#stopping !== null) await this.#stopping;
     // A stop() called while this start waited wins over it.
     if (request <= this.#stopRequestedAt) return;
@@ -251,6 +259,7 @@ export class Engine {
     }
     await Promise.all(ended);
     await this.#committer.flush();
+    await this.#compact();
     const pool = this.#pool;
     this.#pool = null;
     await pool?.destroy();
@@ -259,8 +268,31 @@ export class Engine {
     this.#checkIdle();
   }
 
+  /**
+   * Stops, compacts the store and releases it (its files and its lock). The
+   * tasker accepts no more calls; a new Tasker may then open the same store.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.stop();
+      await this.#ready.catch(() => {});
+      await this.#committer.flush();
+      await this.#compact();
+      await this.#store.close();
+    })();
+    return this.#closing;
+  }
+
+  async #compact(): Promise<void> {
+    try {
+      await this.#store.compact?.();
+    } catch (error) {
+      this.#options.logger?.error('tasker: store compaction failed', error);
+    }
+  }
+
   async onIdle(): Promise<void> {
-    await this.#ready;
+    await this.ready();
     if (this.#idle) return;
     return new Promise((resolve) => this.#idleWaiters.add(resolve));
   }
@@ -272,7 +304,7 @@ export class Engine {
   }
 
   async #get(uuid: unknown): Promise<TaskRecord> {
-    await this.#ready;
+    await this.ready();
     const record = typeof uuid === 'string' ? this.#registry.get(uuid) : undefined;
     if (record === undefined) throw new TaskerError(ErrorCodes.TASK_NOT_FOUND, `No task has uuid ${String(uuid)}`);
     return record;
@@ -409,7 +441,7 @@ export class Engine {
         startedAt: doc.startedAt!,
         moduleUrl: runner.moduleUrl,
         exportName: runner.exportName,
-        maxLogs: Math.max(0, this.#options.maxLogsPerTask - record.logs.length),
+        maxLogs: Math.max(0, (doc.maxLogs ?? this.#options.maxLogsPerTask) - record.logs.length),
       },
       (outcome) => this.#onRunSettled(record, outcome),
       doc.runTimeout === undefined ? undefined : () => this.#startRunTimeout(record, running),
@@ -493,7 +525,7 @@ export class Engine {
   #onLogs(uuid: string, entries: WireLogEntry[]): void {
     const record = this.#registry.get(uuid);
     if (record === undefined || record.doc.status !== 'running') return;
-    const room = this.#options.maxLogsPerTask - record.logs.length;
+    const room = (record.doc.maxLogs ?? this.#options.maxLogsPerTask) - record.logs.length;
     const kept = (room >= entries.length ? entries : entries.slice(0, Math.max(0, room))) as LogEntry[];
     if (kept.length < entries.length) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + entries.length - kept.length;
     if (kept.length === 0) return;

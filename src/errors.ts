@@ -39,6 +39,10 @@ export const ErrorCodes = {
   STORE_CORRUPT: 'ERR_STORE_CORRUPT',
   /** The store could not be opened (the directory or file cannot be read or created); `cause` says why. */
   STORE_OPEN_FAILED: 'ERR_STORE_OPEN_FAILED',
+  /** The tasker was closed (`close()`); it accepts no more calls. */
+  TASKER_CLOSED: 'ERR_TASKER_CLOSED',
+  /** Another Tasker (in this or another process) has the store open. */
+  STORE_LOCKED: 'ERR_STORE_LOCKED',
   /** The store could not write a change. */
   STORE_WRITE_FAILED: 'ERR_STORE_WRITE_FAILED',
 } as const;

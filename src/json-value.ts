@@ -106,17 +106,30 @@ export function encodeJsonValue(value: unknown): unknown {
   return out;
 }
 
+/**
+ * Reverses `encodeJsonValue`. It reuses its input, which must be freshly
+ * parsed JSON that nobody else holds: decoding in place allocates nothing for
+ * the common value without Dates or `$$` keys (start-up decodes every task).
+ */
 export function decodeJsonValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(decodeJsonValue);
-  const keys = Object.keys(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = decodeJsonValue(value[i]);
+    return value;
+  }
   const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
   if (keys.length === 1 && keys[0] === DATE_TAG && typeof record[DATE_TAG] === 'string') {
     return new Date(record[DATE_TAG]);
   }
-  const out: Record<string, unknown> = {};
   for (const key of keys) {
-    setOwn(out, key.startsWith('$$$') ? key.slice(1) : key, decodeJsonValue(record[key]));
+    const decoded = decodeJsonValue(record[key]);
+    if (key.startsWith('$$$')) {
+      delete record[key];
+      setOwn(record, key.slice(1), decoded);
+    } else if (decoded !== record[key]) {
+      setOwn(record, key, decoded);
+    }
   }
-  return out;
+  return record;
 }

@@ -26,6 +26,11 @@ export interface TaskerOptions {
   clock?: Clock;
   /** A custom store (advanced; overrides `persistDir`). */
   store?: TaskStore;
+  /**
+   * With `persistDir`: `'fsync'` (default) acknowledges a change once it is on
+   * disk; `'none'` once the OS has it (faster; a power loss can lose the last moments).
+   */
+  durability?: 'fsync' | 'none';
 }
 
 export interface ResolvedOptions {
@@ -36,12 +41,13 @@ export interface ResolvedOptions {
   logger: EngineLogger | null;
   clock: Clock;
   store: TaskStore | null;
+  durability: 'fsync' | 'none';
 }
 
 export const DEFAULT_ABORT_GRACE_MS = 1000;
 export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
 
-const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store']);
+const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability']);
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
@@ -64,6 +70,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     logger: logger(o['logger']),
     clock: clock(o['clock']),
     store: store(o['store']),
+    durability: durability(o['durability']),
   };
 }
 
@@ -99,6 +106,12 @@ export function nonNegativeMs(value: unknown, name: string, fallback: number): n
 
 /** The largest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function durability(value: unknown): 'fsync' | 'none' {
+  if (value === undefined) return 'fsync';
+  if (value !== 'fsync' && value !== 'none') throw invalid(TypeError, `options.durability must be 'fsync' or 'none', got ${String(value)}`);
+  return value;
+}
 
 function logger(value: unknown): EngineLogger | null {
   if (value === undefined || value === null) return null;

@@ -17,10 +17,11 @@ export interface ValidTaskDef {
   concurrency?: ConcurrencyCondition[];
   runTimeout?: number;
   abortGraceMs?: number;
+  maxLogs?: number;
   abortSignal?: AbortSignal;
 }
 
-const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'abortSignal']);
+const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'abortSignal']);
 
 function invalid(message: string, cause?: unknown): TaskerError {
   return new TaskerError(ErrorCodes.INVALID_TASK, message, cause === undefined ? undefined : { cause });
@@ -39,6 +40,12 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
   if (d.concurrency !== undefined) valid.concurrency = concurrency(d.concurrency);
   if (d.runTimeout !== undefined) valid.runTimeout = duration(d.runTimeout, 'runTimeout', false);
   if (d.abortGraceMs !== undefined) valid.abortGraceMs = duration(d.abortGraceMs, 'abortGraceMs', true);
+  if (d.maxLogs !== undefined) {
+    if (typeof d.maxLogs !== 'number' || !Number.isInteger(d.maxLogs) || d.maxLogs < 0) {
+      throw invalid(`maxLogs must be an integer >= 0, got ${String(d.maxLogs)}`);
+    }
+    valid.maxLogs = d.maxLogs;
+  }
   if (d.abortSignal !== undefined) {
     if (!(d.abortSignal instanceof AbortSignal)) throw invalid('abortSignal must be an AbortSignal');
     valid.abortSignal = d.abortSignal;

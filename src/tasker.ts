@@ -55,6 +55,15 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     return this.#engine.stop();
   }
 
+  /**
+   * Stops, compacts the store and releases it (its files and its lock): a new
+   * Tasker may then open the same `persistDir`. Every later call rejects with
+   * `ERR_TASKER_CLOSED`. Safe to call twice, and on a tasker never started.
+   */
+  close(): Promise<void> {
+    return this.#engine.close();
+  }
+
   /** Resolves when nothing is running and nothing runnable is queued (or the tasker is stopped). */
   onIdle(): Promise<void> {
     return this.#engine.onIdle();

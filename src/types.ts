@@ -70,6 +70,7 @@ export interface Task<Data = JsonValue, Result = JsonValue> {
   terminated?: boolean;
   runTimeout?: number;
   abortGraceMs?: number;
+  maxLogs?: number;
   concurrency?: ConcurrencyCondition[];
   /** Log entries not kept because the task reached `maxLogsPerTask`. */
   logsDropped?: number;
@@ -88,6 +89,8 @@ export interface AddTaskDef<Data = unknown> {
   runTimeout?: number;
   /** Overrides the tasker's `abortGraceMs` for this task. */
   abortGraceMs?: number;
+  /** Overrides the tasker's `maxLogsPerTask` for this task. */
+  maxLogs?: number;
   /** Aborts the task when it fires (while new or running). */
   abortSignal?: AbortSignal;
 }

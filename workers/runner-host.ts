@@ -73,7 +73,9 @@ function toAbortError(reason: AbortMessage['reason']): Error {
   return new AbortError(reason.code as AbortCode, reason.message);
 }
 
+/** Stored like the engine's own errors: `{ name: 'TaskerError', code, message }`. */
 class LoadError extends Error {
+  override readonly name = 'TaskerError';
   readonly code = 'ERR_RUNNER_LOAD_FAILED';
 }
 

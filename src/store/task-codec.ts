@@ -5,7 +5,7 @@
  * their `$`-keys through `encodeJsonValue`/`decodeJsonValue`.
  */
 import { decodeJsonValue, encodeJsonValue } from '../json-value.js';
-import type { LogEntry, LogLevel } from '../types.js';
+import type { LogEntry } from '../types.js';
 import type { TaskDoc } from './task-store.js';
 
 type Json = Record<string, unknown>;
@@ -26,16 +26,16 @@ export function encodeTask(task: TaskDoc): Json {
   return out;
 }
 
+/** Decodes a freshly parsed document, reusing it (see `decodeJsonValue`). */
 export function decodeTask(json: Json): TaskDoc {
-  const out: Json = { ...json };
   for (const field of DATE_FIELDS) {
-    if (typeof json[field] === 'string') out[field] = new Date(json[field] as string);
+    if (typeof json[field] === 'string') json[field] = new Date(json[field] as string);
   }
   for (const field of NESTED_FIELDS) {
-    if (json[field] !== undefined) out[field] = decodeJsonValue(json[field]);
+    if (json[field] !== undefined) json[field] = decodeJsonValue(json[field]);
   }
-  if (typeof json['priority'] === 'string') out['priority'] = Number(json['priority']);
-  return out as unknown as TaskDoc;
+  if (typeof json['priority'] === 'string') json['priority'] = Number(json['priority']);
+  return json as unknown as TaskDoc;
 }
 
 export function encodeLog(entry: LogEntry): Json {
@@ -44,12 +44,9 @@ export function encodeLog(entry: LogEntry): Json {
   return out;
 }
 
+/** Decodes a freshly parsed log entry, reusing it. */
 export function decodeLog(json: Json): LogEntry {
-  const entry: LogEntry = {
-    level: json['level'] as LogLevel,
-    message: json['message'] as string,
-    timestamp: new Date(json['timestamp'] as string),
-  };
-  if (json['data'] !== undefined) entry.data = decodeJsonValue(json['data']) as LogEntry['data'] & {};
-  return entry;
+  json['timestamp'] = new Date(json['timestamp'] as string);
+  if (json['data'] !== undefined) json['data'] = decodeJsonValue(json['data']);
+  return json as unknown as LogEntry;
 }

@@ -24,6 +24,8 @@ export interface TaskStore {
   load(): Promise<StoredTask[]>;
   /** Makes a batch of changes durable, in order; resolves once they are. */
   commit(changes: readonly StoreChange[]): Promise<void>;
-  /** Releases files and handles. The store is not used afterwards. */
+  /** Releases files, handles and locks. The store is not used afterwards. */
   close(): Promise<void>;
+  /** Optional: rewrites the store compactly (called by `stop()` and `close()`, never during a commit). */
+  compact?(): Promise<void>;
 }

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Tasker, type TaskerOptions } from 'tasker';
 
-/** A Tasker stopped automatically when the test ends. */
+/** A Tasker closed automatically when the test ends (which also releases its store's lock). */
 export function createTasker(t: TestContext, options: TaskerOptions = {}): Tasker {
   const tasker = new Tasker({ maxThreads: 2, abortGraceMs: 200, ...options });
-  t.after(() => tasker.stop());
+  t.after(() => tasker.close());
   return tasker;
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AbortError, Tasker, type StoredTask, type TaskStore } from 'tasker';
@@ -42,14 +42,19 @@ test('prioritizeTask without a priority rejects and changes nothing', async (t) 
 
 test('a store that cannot be opened rejects calls with ERR_STORE_OPEN_FAILED, with the cause', async (t) => {
   const dir = await tempDir(t);
-  // tasks.json is a directory.
-  await mkdir(join(dir, 'as-dir', 'tasks.json'), { recursive: true });
-  const asDir = new Tasker({ persistDir: join(dir, 'as-dir') });
-  await assert.rejects(asDir.getTask('x'), (error: Error & { code?: string; cause?: { code?: string } }) => {
+  const isDirError = (error: Error & { code?: string; cause?: { code?: string } }) => {
     assert.equal(error.code, 'ERR_STORE_OPEN_FAILED');
     assert.equal(error.cause?.code, 'EISDIR');
     return true;
-  });
+  };
+  // snapshot.json is a directory.
+  await mkdir(join(dir, 'snapshot-as-dir', 'snapshot.json'), { recursive: true });
+  const snapshotAsDir = new Tasker({ persistDir: join(dir, 'snapshot-as-dir') });
+  await assert.rejects(snapshotAsDir.getTask('x'), isDirError);
+  // A journal is a directory.
+  await mkdir(join(dir, 'journal-as-dir', 'journal-0.jsonl'), { recursive: true });
+  const journalAsDir = new Tasker({ persistDir: join(dir, 'journal-as-dir') });
+  await assert.rejects(journalAsDir.getTask('x'), isDirError);
   // persistDir is a file.
   await writeFile(join(dir, 'a-file'), 'not a directory');
   const asFile = new Tasker({ persistDir: join(dir, 'a-file') });
@@ -65,20 +70,27 @@ test('a store that cannot be opened rejects calls with ERR_STORE_OPEN_FAILED, wi
   const custom = new Tasker({ store });
   await assert.rejects(custom.addTask({ operation: 'x' }), hasCode('ERR_STORE_OPEN_FAILED'));
   await assert.rejects(custom.onIdle(), hasCode('ERR_STORE_OPEN_FAILED'));
-  // stop() always resolves, so that shutdown paths never throw.
-  await custom.stop();
-  await asDir.stop();
-  await asFile.stop();
+  // stop() and close() always resolve, so that shutdown paths never throw.
+  for (const tasker of [custom, snapshotAsDir, journalAsDir, asFile]) {
+    await tasker.stop();
+    await tasker.close();
+  }
+  // The failed opens released their lock.
+  assert.deepEqual(await readdir(join(dir, 'snapshot-as-dir')), ['snapshot.json']);
+  assert.deepEqual(await readdir(join(dir, 'journal-as-dir')), ['journal-0.jsonl']);
 });
 
 test('onIdle rejects on a corrupt store; the file is left untouched', async (t) => {
   const dir = await tempDir(t);
-  const file = join(dir, 'tasks.json');
-  await writeFile(file, '{"format":"tasker-store","version":1,"tasks":[{"uuid":1}]}');
+  const file = join(dir, 'snapshot.json');
+  const content = '{"format":"tasker-snapshot","version":1,"generation":0}\n{"task":{"uuid":1},"logs":[]}\n';
+  await writeFile(file, content);
   const tasker = new Tasker({ persistDir: dir });
   await assert.rejects(tasker.onIdle(), hasCode('ERR_STORE_CORRUPT'));
   await tasker.stop();
-  assert.equal(await readFile(file, 'utf8'), '{"format":"tasker-store","version":1,"tasks":[{"uuid":1}]}');
+  await tasker.close();
+  assert.equal(await readFile(file, 'utf8'), content);
+  assert.deepEqual(await readdir(dir), ['snapshot.json'], 'nothing else was written, and the lock was released');
 });
 
 test('the cause of an aborted task is an AbortError instance carrying its code, here and in the runner', async (t) => {

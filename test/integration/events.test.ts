@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { EngineLogger, Tasker } from 'tasker';
 import { nextEvent } from '../helpers/events.js';
 import { runner } from '../helpers/fixtures.js';
+import { readStoreFiles } from '../helpers/store-files.js';
 import { createTasker, tempDir } from '../helpers/tasker.js';
 
 const T = { timeout: 10_000 };
@@ -53,9 +52,14 @@ function release(channelName: string): void {
   channel.close();
 }
 
+/** The task as stored on disk (snapshot + journals, read independently of the store). */
 function readStoredTask(dir: string, uuid: string): Record<string, unknown> | undefined {
-  const file = JSON.parse(readFileSync(join(dir, 'tasks.json'), 'utf8')) as { tasks: Array<Record<string, unknown>> };
-  return file.tasks.find((task) => task['uuid'] === uuid);
+  return readStoreFiles(dir).tasks.get(uuid);
+}
+
+/** The task's log entries as stored on disk. */
+function readStoredLogs(dir: string, uuid: string): Array<Record<string, unknown>> {
+  return readStoreFiles(dir).logs.get(uuid) ?? [];
 }
 
 test('the full event sequence of a done task, on general and per-task names', T, async (t) => {
@@ -333,7 +337,7 @@ test('a throwing listener breaks no transition: the task ends done, other listen
   assert.equal(await tasker.waitForTaskOutputData(next), 2);
 });
 
-test('events are emitted after the change is stored: tasks.json read inside the listeners already has it', T, async (t) => {
+test('events are emitted after the change is stored: the store files read inside the listeners already have it', T, async (t) => {
   const dir = await tempDir(t);
   const tasker = createTasker(t, { persistDir: dir });
   tasker.assignRunner('sum', runner('sum'));
@@ -346,8 +350,8 @@ test('events are emitted after the change is stored: tasks.json read inside the 
     onDisk['run'] = [stored?.['status'], typeof stored?.['startedAt']];
   });
   tasker.on('task.log', (uuid, log) => {
-    const logs = (readStoredTask(dir, uuid)?.['logs'] ?? []) as Array<{ message: string }>;
-    ((onDisk['log'] ??= []) as unknown[]).push([log.message, logs.map((entry) => entry.message).includes(log.message)]);
+    const logs = readStoredLogs(dir, uuid);
+    ((onDisk['log'] ??= []) as unknown[]).push([log.message, logs.map((entry) => entry['message']).includes(log.message)]);
   });
   tasker.on('task.done', (uuid, result) => {
     const stored = readStoredTask(dir, uuid);

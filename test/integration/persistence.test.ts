@@ -9,23 +9,15 @@ import { test, type TestContext } from 'node:test';
 import { Tasker, type JsonValue, type Task } from 'tasker';
 import { nextEvent, recordEvents } from '../helpers/events.js';
 import { runner } from '../helpers/fixtures.js';
+import { readStoreFiles, storeFiles, writeStoreFiles, type Json } from '../helpers/store-files.js';
 import { createTasker, tempDir } from '../helpers/tasker.js';
 
 const T = { timeout: 12_000 };
 const TASKER_URL = new URL('../../dist/src/index.js', import.meta.url).href;
 
-interface StoreFile {
-  format: string;
-  version: number;
-  tasks: Array<Record<string, unknown> & { uuid: string; status: string }>;
-}
-
-function readStore(dir: string): StoreFile {
-  return JSON.parse(readFileSync(join(dir, 'tasks.json'), 'utf8')) as StoreFile;
-}
-
-function storedTask(dir: string, uuid: string): (Record<string, unknown> & { status: string }) | undefined {
-  return readStore(dir).tasks.find((task) => task.uuid === uuid);
+/** The task as stored on disk: snapshot + journals replayed independently of the store. */
+function storedTask(dir: string, uuid: string): (Json & { status: string }) | undefined {
+  return readStoreFiles(dir).tasks.get(uuid) as (Json & { status: string }) | undefined;
 }
 
 /** Data that trips naive stores: query operators, a `__proto__` key, dotted keys, the Date tag, unicode, nested Dates. */
@@ -113,13 +105,19 @@ test('tasks of every status survive a restart: equal documents, Dates, ±Infinit
     ['done', 'done', 'done', 'failed', 'aborted', 'aborted', 'new', 'new', 'new', 'new'],
   );
   const orderBefore = (await first.findTasks()).map((task) => task.uuid);
-  await first.stop();
+  // close(), not stop(): a stopped tasker keeps the store's lock.
+  await first.close();
 
-  // The file itself: ±Infinity are not turned into null.
-  const file = readStore(dir);
-  assert.equal(file.tasks.length, all.length);
-  assert.notEqual(file.tasks.find((task) => task.uuid === pInf)?.['priority'], null);
-  assert.notEqual(file.tasks.find((task) => task.uuid === pMinusInf)?.['priority'], null);
+  // The files themselves: ±Infinity are not turned into null.
+  const stored = readStoreFiles(dir);
+  assert.equal(stored.tasks.size, all.length);
+  assert.notEqual(stored.tasks.get(pInf)?.['priority'], null);
+  assert.notEqual(stored.tasks.get(pMinusInf)?.['priority'], null);
+  assert.deepEqual(
+    stored.logs.get(logged)?.map((log) => log['message']),
+    ['function', 'map', 'instance', 'plain'],
+    'the logs are on disk',
+  );
 
   const second = newTasker(t, dir, 1);
   for (const uuid of all) {
@@ -165,7 +163,7 @@ test('a task added while stopped runs after a restart once its runner is assigne
   const dir = await tempDir(t);
   const first = newTasker(t, dir);
   const uuid = await first.addTask({ operation: 'echo', data: { greeting: 'hello', at: new Date(5) } });
-  await first.stop();
+  await first.close();
   assert.equal(storedTask(dir, uuid)?.status, 'new');
 
   const second = newTasker(t, dir);
@@ -181,30 +179,20 @@ test('a task added while stopped runs after a restart once its runner is assigne
   assert.equal(storedTask(dir, uuid)?.status, 'done');
 });
 
-test("a task left 'running' in tasks.json is aborted with ERR_TASK_INTERRUPTED on restart, with events", T, async (t) => {
+test("a task left 'running' in the store is aborted with ERR_TASK_INTERRUPTED on restart, with events", T, async (t) => {
   const dir = await tempDir(t);
   const crashed = randomUUID();
   const queued = randomUUID();
   const createdAt = '2025-06-01T10:00:00.000Z';
   const startedAt = '2025-06-01T10:00:01.000Z';
-  const store: StoreFile = {
-    format: 'tasker-store',
-    version: 1,
-    tasks: [
-      {
-        uuid: crashed,
-        operation: 'sum',
-        priority: 0,
-        status: 'running',
-        createdAt,
-        startedAt,
-        data: [1, 2],
-        logs: [{ level: 'info', message: 'before the crash', data: { at: { $$date: createdAt } }, timestamp: startedAt }],
-      },
+  writeStoreFiles(
+    dir,
+    [
+      { uuid: crashed, operation: 'sum', priority: 0, status: 'running', createdAt, startedAt, data: [1, 2] },
       { uuid: queued, operation: 'sum', priority: 0, status: 'new', createdAt, data: [3, 4] },
     ],
-  };
-  writeFileSync(join(dir, 'tasks.json'), JSON.stringify(store), { mode: 0o600 });
+    { [crashed]: [{ level: 'info', message: 'before the crash', data: { at: { $$date: createdAt } }, timestamp: startedAt }] },
+  );
 
   const tasker = newTasker(t, dir);
   const seen = recordEvents(tasker, [
@@ -271,6 +259,11 @@ test('a process killed with SIGKILL while a task runs: after a restart the task 
   const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
   assert.equal(signal, 'SIGKILL');
   assert.equal(storedTask(dir, uuid)?.status, 'running', 'the crash left the task running on disk');
+  assert.equal(
+    (JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')) as { pid?: unknown }).pid,
+    child.pid,
+    'the crash left its lock behind (taken over below, its process being gone)',
+  );
 
   const tasker = newTasker(t, dir);
   const seen = recordEvents(tasker, ['task.aborted', 'task.ended']);
@@ -288,7 +281,7 @@ test('a process killed with SIGKILL while a task runs: after a restart the task 
   assert.equal(storedTask(dir, uuid)?.status, 'aborted');
 });
 
-test('addTask, prioritizeTask and abortTask resolve only after the change is in tasks.json', T, async (t) => {
+test('addTask, prioritizeTask and abortTask resolve only after the change is on disk', T, async (t) => {
   const dir = await tempDir(t);
   const tasker = newTasker(t, dir);
   await tasker.start();
@@ -301,7 +294,7 @@ test('addTask, prioritizeTask and abortTask resolve only after the change is in 
     assert.deepEqual(stored?.['data'], { i, at: { $$date: new Date(i).toISOString() } });
     uuids.push(uuid);
   }
-  assert.equal(readStore(dir).tasks.length, 5);
+  assert.equal(readStoreFiles(dir).tasks.size, 5);
 
   await tasker.prioritizeTask(uuids[0]!, -Infinity);
   assert.equal(Number(storedTask(dir, uuids[0]!)?.['priority']), -Infinity);
@@ -311,49 +304,110 @@ test('addTask, prioritizeTask and abortTask resolve only after the change is in 
   assert.equal((aborted?.['abortReason'] as { code?: string } | undefined)?.code, 'ERR_TASK_ABORT_REQUESTED');
 });
 
-test('tasks.json is written with mode 0o600 (and a created persistDir with 0o700)', T, async (t) => {
+test('the store files (snapshot, journals, lock) are written with mode 0o600, a created persistDir with 0o700', T, async (t) => {
   const root = await tempDir(t);
   const dir = join(root, 'nested', 'store');
   const tasker = newTasker(t, dir);
   tasker.assignRunner('sum', runner('sum'));
   await tasker.start();
   const first = await tasker.addTask({ operation: 'sum', data: [1] });
-  assert.equal(statSync(join(dir, 'tasks.json')).mode & 0o777, 0o600);
+  const modes = (names: string[]): Record<string, number> => Object.fromEntries(names.map((name) => [name, statSync(join(dir, name)).mode & 0o777]));
+  assert.deepEqual(modes(['journal-0.jsonl', 'lock']), { 'journal-0.jsonl': 0o600, lock: 0o600 });
   assert.equal(statSync(dir).mode & 0o777, 0o700);
+  assert.equal(statSync(join(root, 'nested')).mode & 0o777, 0o700);
   await tasker.waitForTaskOutputData(first);
+  // stop() compacts: a snapshot, and a new journal.
   await tasker.stop();
-  assert.equal(statSync(join(dir, 'tasks.json')).mode & 0o777, 0o600, 'still 0o600 after rewrites');
-  assert.deepEqual(readdirSync(dir), ['tasks.json'], 'no temporary files are left behind');
+  const afterStop = readdirSync(dir);
+  assert.ok(afterStop.includes('snapshot.json'), `a snapshot was written (${afterStop.join(', ')})`);
+  for (const [name, mode] of Object.entries(modes(afterStop))) assert.equal(mode, 0o600, `${name} is 0o600 after compaction`);
+  await tasker.close();
+  const files = readdirSync(dir).sort();
+  assert.deepEqual(files, storeFiles(dir), 'no temporary files (nor the lock) are left behind');
+  assert.ok(files.includes('snapshot.json'));
+  const generation = (JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8').split('\n')[0]!) as { generation: number }).generation;
+  const journals = files.filter((name) => name.startsWith('journal-')).map((name) => Number(/\d+/.exec(name)![0]));
+  assert.ok(journals.every((g) => g >= generation), `no journal older than snapshot ${generation} is left (${files.join(', ')})`);
+  for (const [name, mode] of Object.entries(modes(files))) assert.equal(mode, 0o600, `${name} is still 0o600 after close()`);
+  assert.equal(storedTask(dir, first)?.status, 'done');
 });
 
-test('a corrupt tasks.json makes start, addTask and getTask reject with ERR_STORE_CORRUPT and is left untouched', T, async (t) => {
-  const corruptions: Record<string, string> = {
-    'not JSON': '{"format": "tasker-store", "version": 1, "tasks": [',
-    'empty file': '',
-    'another format': JSON.stringify({ format: 'something-else', version: 1, tasks: [] }),
-    'a future version': JSON.stringify({ format: 'tasker-store', version: 99, tasks: [] }),
-    'a malformed task': JSON.stringify({ format: 'tasker-store', version: 1, tasks: [{ uuid: 1, status: 'new' }] }),
-    'an unknown status': JSON.stringify({
-      format: 'tasker-store',
-      version: 1,
-      tasks: [{ uuid: 'u', operation: 'o', status: 'paused', priority: 0, createdAt: '2025-01-01T00:00:00.000Z' }],
-    }),
+test('a corrupt store makes start, addTask and getTask reject with ERR_STORE_CORRUPT and is left untouched', T, async (t) => {
+  const header = (fields: Json = {}): string => JSON.stringify({ format: 'tasker-snapshot', version: 1, generation: 0, ...fields });
+  const task = (fields: Json = {}): Json => ({ uuid: randomUUID(), operation: 'o', status: 'new', priority: 0, createdAt: '2025-01-01T00:00:00.000Z', ...fields });
+  const line = (value: unknown): string => JSON.stringify(value) + '\n';
+  const snapshot = (...records: unknown[]): string => header() + '\n' + records.map(line).join('');
+  /** Each case: the files written, and the file and line the error must name. */
+  const corruptions: Record<string, { files: Record<string, string>; names: [string, number] }> = {
+    'snapshot: not JSON': { files: { 'snapshot.json': '{"format": "tasker-snapshot", "version": 1, "gen' }, names: ['snapshot.json', 1] },
+    'snapshot: empty file': { files: { 'snapshot.json': '' }, names: ['snapshot.json', 1] },
+    'snapshot: another format': { files: { 'snapshot.json': line({ format: 'something-else', version: 1, generation: 0 }) }, names: ['snapshot.json', 1] },
+    'snapshot: the old tasks.json format': {
+      files: { 'snapshot.json': JSON.stringify({ format: 'tasker-store', version: 1, tasks: [] }) },
+      names: ['snapshot.json', 1],
+    },
+    'snapshot: a future version': { files: { 'snapshot.json': header({ version: 99 }) + '\n' }, names: ['snapshot.json', 1] },
+    'snapshot: a malformed task': { files: { 'snapshot.json': snapshot({ task: { uuid: 1, status: 'new' }, logs: [] }) }, names: ['snapshot.json', 2] },
+    'snapshot: an unknown status': {
+      files: { 'snapshot.json': snapshot({ task: task(), logs: [] }, { task: task({ status: 'paused' }), logs: [] }) },
+      names: ['snapshot.json', 3],
+    },
+    'snapshot: malformed logs': { files: { 'snapshot.json': snapshot({ task: task(), logs: [{ level: 'info' }] }) }, names: ['snapshot.json', 2] },
+    'snapshot: a cut-off last line': {
+      files: { 'snapshot.json': snapshot({ task: task(), logs: [] }) + line({ task: task(), logs: [] }).slice(0, 30) },
+      names: ['snapshot.json', 3],
+    },
+    'journal: garbage in the middle': {
+      files: { 'journal-0.jsonl': line({ put: task() }) + 'garbage\n' + line({ put: task() }) },
+      names: ['journal-0.jsonl', 2],
+    },
+    'journal: a JSON line that is not a change': {
+      files: { 'journal-0.jsonl': line({ put: task() }) + line({ put: task() }) + line({ patch: task() }) + line({ put: task() }) },
+      names: ['journal-0.jsonl', 3],
+    },
+    'journal: a put of a malformed task': {
+      files: { 'journal-0.jsonl': line({ put: task({ status: 'paused' }) }) + line({ put: task() }) },
+      names: ['journal-0.jsonl', 1],
+    },
+    'journal: a cut-off line that is not in the newest journal': {
+      files: {
+        'snapshot.json': snapshot({ task: task(), logs: [] }),
+        'journal-0.jsonl': line({ put: task() }) + line({ put: task() }).slice(0, 20),
+        'journal-1.jsonl': line({ put: task() }),
+      },
+      names: ['journal-0.jsonl', 2],
+    },
   };
-  for (const [label, content] of Object.entries(corruptions)) {
+  for (const [label, { files, names }] of Object.entries(corruptions)) {
     const dir = await tempDir(t);
-    const file = join(dir, 'tasks.json');
-    writeFileSync(file, content, { mode: 0o600 });
-    const mtime = statSync(file).mtimeMs;
+    const mtimes = new Map<string, number>();
+    for (const [name, content] of Object.entries(files)) {
+      writeFileSync(join(dir, name), content, { mode: 0o600 });
+      mtimes.set(name, statSync(join(dir, name)).mtimeMs);
+    }
     const tasker = newTasker(t, dir);
     tasker.assignRunner('sum', runner('sum'));
-    await assert.rejects(tasker.start(), { code: 'ERR_STORE_CORRUPT' }, `${label}: start`);
+    await assert.rejects(
+      tasker.start(),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_STORE_CORRUPT');
+        assert.ok(error.message.includes(join(dir, names[0])), `${label}: the message names the file: ${error.message}`);
+        assert.ok(error.message.includes(`(line ${names[1]})`), `${label}: the message names line ${names[1]}: ${error.message}`);
+        return true;
+      },
+      `${label}: start`,
+    );
     await assert.rejects(tasker.addTask({ operation: 'sum', data: [1] }), { code: 'ERR_STORE_CORRUPT' }, `${label}: addTask`);
     await assert.rejects(tasker.getTask(randomUUID()), { code: 'ERR_STORE_CORRUPT' }, `${label}: getTask`);
     await assert.rejects(tasker.findTasks(), { code: 'ERR_STORE_CORRUPT' }, `${label}: findTasks`);
     await tasker.stop();
-    assert.equal(readFileSync(file, 'utf8'), content, `${label}: the file is left untouched`);
-    assert.equal(statSync(file).mtimeMs, mtime, `${label}: the file was not rewritten`);
-    assert.deepEqual(readdirSync(dir), ['tasks.json'], `${label}: nothing else was written`);
+    // close() compacts a healthy store: it must not rewrite a corrupt one.
+    await tasker.close();
+    for (const [name, content] of Object.entries(files)) {
+      assert.equal(readFileSync(join(dir, name), 'utf8'), content, `${label}: ${name} is left untouched`);
+      assert.equal(statSync(join(dir, name)).mtimeMs, mtimes.get(name), `${label}: ${name} was not rewritten`);
+    }
+    assert.deepEqual(readdirSync(dir).sort(), Object.keys(files).sort(), `${label}: nothing else was written (and the lock was released)`);
   }
 });
 

@@ -1,0 +1,573 @@
+/**
+ * The default store under `persistDir`: a snapshot plus an append-only
+ * journal, both JSON lines a person can open and grep.
+ *
+ *   snapshot.json          {"format":"tasker-snapshot","version":1,"generation":G}
+ *                          then one {"task":{…},"logs":[…]} per line
+ *   journal-<G>.jsonl      the changes made after snapshot G, one per line:
+ *                          {"put":{…task}} | {"logs":"<uuid>","entries":[…]} | {"remove":"<uuid>"}
+ *   lock                   {"pid":…} of the process that owns the store
+ *
+ * A commit appends its whole batch to the journal with one write and, with
+ * `durability: 'fsync'`, one fdatasync: a change costs O(its size), whatever
+ * the number of stored tasks. When the journal outgrows the snapshot, the
+ * store compacts: it starts journal G+1, writes snapshot G+1 (the state at the
+ * switch) atomically, then deletes journal G. Loading reads the snapshot and
+ * replays every journal from its generation on, so a crash at any step of a
+ * compaction loses nothing.
+ */
+import { mkdir, open, readFile, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { threadId } from 'node:worker_threads';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ErrorCodes, TaskerError } from '../errors.js';
+import { TRANSITIONS } from '../state-machine.js';
+import type { EngineLogger } from '../types.js';
+import { decodeLog, decodeTask, encodeLog, encodeTask } from './task-codec.js';
+import type { StoreChange, StoredTask, TaskStore } from './task-store.js';
+
+export const SNAPSHOT_FILE = 'snapshot.json';
+export const LOCK_FILE = 'lock';
+const SNAPSHOT_FORMAT = 'tasker-snapshot';
+const VERSION = 1;
+const JOURNAL = /^journal-(\d+)\.jsonl$/;
+const SNAPSHOT_TEMP = /^snapshot\.json\.\d+\.\d+\.tmp$/;
+
+export const journalFile = (generation: number): string => `journal-${generation}.jsonl`;
+
+export type Durability = 'fsync' | 'none';
+
+export interface JournalStoreOptions {
+  /** `'fsync'`: a commit resolves once its lines are on disk. `'none'`: once written to the OS. */
+  durability?: Durability;
+  /** Compact when the journal is larger than this many bytes and than the snapshot. Default 8 MiB. */
+  compactAfterBytes?: number;
+  logger?: EngineLogger | null;
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * A stored task as JSON text. A task loaded from the snapshot keeps its
+ * snapshot line as it is (`line`) until it changes, so that loading and
+ * compacting a store of ended tasks never re-encodes them.
+ */
+interface TaskEntry {
+  /** Its `{"task":…,"logs":[…]}` snapshot line, while the task is unchanged since the load. */
+  line: string | null;
+  /** Its document as JSON, once it changed (or was added) after the load. */
+  doc: string;
+  /** Its log entries as JSON, likewise. */
+  logs: string[];
+}
+
+/** What the load decodes: parsed once, decoded in place. */
+interface Parsed {
+  task: Json;
+  logs: Json[];
+}
+
+export class JournalStore implements TaskStore {
+  readonly #dir: string;
+  readonly #durability: Durability;
+  readonly #compactAfterBytes: number;
+  readonly #logger: EngineLogger | null;
+  /** The stored state, as the JSON text of each task, to write snapshots without re-encoding. */
+  readonly #tasks = new Map<string, TaskEntry>();
+  #generation = 0;
+  #journal: FileHandle | null = null;
+  #journalBytes = 0;
+  #snapshotBytes = 0;
+  /** The snapshot being written in the background, if any. */
+  #compacting: Promise<void> | null = null;
+  /** Serialises appends and journal switches: a switch never races a write to the journal it closes. */
+  #serial: Promise<unknown> = Promise.resolve();
+  #lockHeld = false;
+  #closed = false;
+
+  constructor(dir: string, options: JournalStoreOptions = {}) {
+    this.#dir = resolve(dir);
+    this.#durability = options.durability ?? 'fsync';
+    this.#compactAfterBytes = options.compactAfterBytes ?? 8 * 1024 * 1024;
+    this.#logger = options.logger ?? null;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  async load(): Promise<StoredTask[]> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    await this.#lock();
+    const parsed = new Map<string, Parsed>();
+    try {
+      const generation = await this.#readSnapshot(parsed);
+      const names = await readdir(this.#dir);
+      // A snapshot write interrupted by a crash leaves its temp file: the snapshot it was to replace is intact.
+      for (const name of names) if (SNAPSHOT_TEMP.test(name)) await rm(join(this.#dir, name), { force: true });
+      const journals = names
+        .map((name) => JOURNAL.exec(name))
+        .filter((match): match is RegExpExecArray => match !== null)
+        .map((match) => Number(match[1]))
+        .sort((a, b) => a - b);
+      let last = generation;
+      const stale: number[] = [];
+      for (const journal of journals) {
+        // Journals older than the snapshot are already in it: a compaction stopped before deleting them.
+        if (journal < generation) {
+          stale.push(journal);
+          continue;
+        }
+        await this.#replay(journal, journal === journals[journals.length - 1], parsed);
+        last = journal;
+      }
+      // Only once everything loaded: a store found corrupt is left exactly as it was.
+      for (const journal of stale) await rm(join(this.#dir, journalFile(journal)), { force: true });
+      this.#generation = last;
+      await this.#openJournal(last);
+      const loaded: StoredTask[] = [];
+      for (const { task, logs } of parsed.values()) loaded.push({ task: decodeTask(task), logs: logs.map(decodeLog) });
+      return loaded;
+    } catch (error) {
+      await this.#unlock();
+      throw error;
+    }
+  }
+
+  commit(changes: readonly StoreChange[]): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#journal === null) throw new TaskerError(ErrorCodes.STORE_WRITE_FAILED, 'The store is closed');
+      let text = '';
+      for (const change of changes) text += this.#apply(change) + '\n';
+      const buffer = Buffer.from(text, 'utf8');
+      try {
+        // A write may be short (a full disk, a file size limit): write until all of it is written.
+        for (let offset = 0; offset < buffer.length; ) {
+          const { bytesWritten } = await this.#journal.write(buffer, offset, buffer.length - offset);
+          if (bytesWritten === 0) throw new Error('the journal write made no progress');
+          offset += bytesWritten;
+        }
+        if (this.#durability === 'fsync') await this.#journal.datasync();
+      } catch (error) {
+        // Cut the journal back to its last complete batch, so that the next append does not follow a torn line.
+        await this.#journal.truncate(this.#journalBytes).catch(() => {});
+        throw error;
+      }
+      this.#journalBytes += buffer.length;
+      if (this.#compacting === null && this.#journalBytes > Math.max(this.#compactAfterBytes, this.#snapshotBytes)) {
+        await this.#startCompaction();
+      }
+    });
+  }
+
+  /** Compacts now (if the journal holds anything) and resolves once the snapshot is written. */
+  async compact(): Promise<void> {
+    await this.#exclusive(async () => {
+      if (this.#compacting === null && this.#journalBytes > 0 && this.#journal !== null) await this.#startCompaction();
+    });
+    await this.#compacting;
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(work, work);
+    this.#serial = run.catch(() => {});
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#exclusive(async () => {
+      await this.#compacting;
+      await this.#journal?.close();
+      this.#journal = null;
+    });
+    await this.#unlock();
+  }
+
+  // ---- changes ------------------------------------------------------------
+
+  /** Applies a change to the kept state; returns its journal line. */
+  #apply(change: StoreChange): string {
+    switch (change.type) {
+      case 'put': {
+        const doc = JSON.stringify(encodeTask(change.task));
+        this.#putDoc(change.task.uuid, doc);
+        return `{"put":${doc}}`;
+      }
+      case 'logs': {
+        const lines = change.entries.map((entry) => JSON.stringify(encodeLog(entry)));
+        this.#appendLogs(change.uuid, lines);
+        return `{"logs":${JSON.stringify(change.uuid)},"entries":[${lines.join(',')}]}`;
+      }
+      case 'remove':
+        this.#tasks.delete(change.uuid);
+        return `{"remove":${JSON.stringify(change.uuid)}}`;
+    }
+  }
+
+  #putDoc(uuid: string, doc: string): void {
+    const entry = this.#tasks.get(uuid);
+    if (entry === undefined) {
+      this.#tasks.set(uuid, { line: null, doc, logs: [] });
+      return;
+    }
+    materialize(entry);
+    entry.doc = doc;
+  }
+
+  #appendLogs(uuid: string, lines: string[]): void {
+    const entry = this.#tasks.get(uuid);
+    if (entry === undefined) return;
+    materialize(entry);
+    for (const line of lines) entry.logs.push(line);
+  }
+
+  // ---- compaction -----------------------------------------------------------
+
+  /**
+   * Step 1 of a compaction, inside the serial section: new changes go to
+   * journal G+1 from now on, and the state at this switch is captured (each
+   * task's document string and its log count: strings never change and logs
+   * only grow, so this is a consistent view). Steps 2 and 3 run in the
+   * background while commits go on.
+   */
+  async #startCompaction(): Promise<void> {
+    const previous = this.#generation;
+    const next = previous + 1;
+    const oldJournal = this.#journal!;
+    await this.#openJournal(next);
+    this.#generation = next;
+    this.#journalBytes = 0;
+    // A snapshot line is immutable; otherwise the document string is, and logs only grow: keep their count.
+    const captured: Array<string | [string, string[], number]> = [];
+    for (const entry of this.#tasks.values()) captured.push(entry.line ?? [entry.doc, entry.logs, entry.logs.length]);
+    this.#compacting = this.#writeSnapshot(next, previous, captured, oldJournal)
+      .catch((error: unknown) => this.#logger?.error('tasker: store compaction failed; the journal keeps growing', error))
+      .finally(() => {
+        this.#compacting = null;
+      });
+  }
+
+  async #writeSnapshot(
+    generation: number,
+    previous: number,
+    captured: Array<string | [string, string[], number]>,
+    oldJournal: FileHandle,
+  ): Promise<void> {
+    await oldJournal.close();
+    // 2. Snapshot `generation`, written atomically in slices (see writeAtomically).
+    const header = JSON.stringify({ format: SNAPSHOT_FORMAT, version: VERSION, generation });
+    const bytes = await writeAtomically(join(this.#dir, SNAPSHOT_FILE), this.#durability === 'fsync', function* () {
+      let chunk = header + '\n';
+      for (const item of captured) {
+        if (typeof item === 'string') {
+          chunk += item + '\n';
+        } else {
+          const [doc, logs, count] = item;
+          chunk += `{"task":${doc},"logs":[${(count === logs.length ? logs : logs.slice(0, count)).join(',')}]}\n`;
+        }
+        if (chunk.length >= SNAPSHOT_CHUNK) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      yield chunk;
+    });
+    await this.#syncDirectory();
+    this.#snapshotBytes = bytes;
+    // 3. The old journal is in the snapshot now.
+    await rm(join(this.#dir, journalFile(previous)), { force: true });
+  }
+
+  // ---- loading --------------------------------------------------------------
+
+  /** Reads the snapshot into the kept state; returns its generation (0 without a snapshot). */
+  async #readSnapshot(parsed: Map<string, Parsed>): Promise<number> {
+    const file = join(this.#dir, SNAPSHOT_FILE);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    this.#snapshotBytes = Buffer.byteLength(text);
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    const header = parseLine(lines[0] ?? '') as { format?: unknown; version?: unknown; generation?: unknown } | null;
+    if (header === null || header.format !== SNAPSHOT_FORMAT || typeof header.generation !== 'number') {
+      throw this.#corrupt(file, 1, 'is not a Tasker snapshot');
+    }
+    if (header.version !== VERSION) throw this.#corrupt(file, 1, `has version ${String(header.version)}; this Tasker reads ${VERSION}`);
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const record = parseLine(line) as { task?: unknown; logs?: unknown } | null;
+      if (record === null || !isTaskShape(record.task) || !Array.isArray(record.logs) || !record.logs.every(isLogShape)) {
+        throw this.#corrupt(file, i + 1, 'has a malformed task');
+      }
+      const task = record.task as Json;
+      const uuid = task['uuid'] as string;
+      this.#tasks.set(uuid, { line, doc: '', logs: [] });
+      parsed.set(uuid, { task, logs: record.logs as Json[] });
+    }
+    return header.generation;
+  }
+
+  /**
+   * Replays a journal into the kept state. A torn last line (a crash in the
+   * middle of a write) is dropped with a warning and cut off the file, so the
+   * next append starts clean; anything else unreadable is corruption.
+   */
+  async #replay(generation: number, isLast: boolean, parsed: Map<string, Parsed>): Promise<void> {
+    const file = join(this.#dir, journalFile(generation));
+    const text = await readFile(file, 'utf8');
+    let start = 0;
+    let lineNumber = 0;
+    while (start < text.length) {
+      const end = text.indexOf('\n', start);
+      lineNumber++;
+      if (end === -1) {
+        // No newline: the last write was cut short.
+        if (!isLast) throw this.#corrupt(file, lineNumber, 'ends with an incomplete line but is not the newest journal');
+        this.#logger?.warn(`tasker: ignoring the incomplete last line ${lineNumber} of ${file} (a write interrupted by a crash)`);
+        await truncate(file, Buffer.byteLength(text.slice(0, start)));
+        break;
+      }
+      const line = text.slice(start, end);
+      start = end + 1;
+      if (line.length === 0) continue;
+      const record = parseLine(line);
+      if (record === null || !this.#replayRecord(record, parsed)) throw this.#corrupt(file, lineNumber, 'has a line that is not a valid change');
+    }
+  }
+
+  #replayRecord(record: Json, parsed: Map<string, Parsed>): boolean {
+    if ('put' in record) {
+      const task = record['put'];
+      if (!isTaskShape(task)) return false;
+      const uuid = (task as Json)['uuid'] as string;
+      this.#putDoc(uuid, JSON.stringify(task));
+      parsed.set(uuid, { task: task as Json, logs: parsed.get(uuid)?.logs ?? [] });
+      return true;
+    }
+    if ('logs' in record) {
+      const uuid = record['logs'];
+      const entries = record['entries'];
+      if (typeof uuid !== 'string' || !Array.isArray(entries) || !entries.every(isLogShape)) return false;
+      this.#appendLogs(uuid, entries.map((entry) => JSON.stringify(entry)));
+      parsed.get(uuid)?.logs.push(...(entries as Json[]));
+      return true;
+    }
+    if ('remove' in record) {
+      if (typeof record['remove'] !== 'string') return false;
+      this.#tasks.delete(record['remove']);
+      parsed.delete(record['remove']);
+      return true;
+    }
+    return false;
+  }
+
+  async #openJournal(generation: number): Promise<void> {
+    const file = join(this.#dir, journalFile(generation));
+    this.#journal = await open(file, 'a', 0o600);
+    this.#journalBytes = (await this.#journal.stat()).size;
+    // The journal's directory entry must survive a crash too.
+    await this.#syncDirectory();
+  }
+
+  // ---- the lock -------------------------------------------------------------
+
+  /**
+   * One writer per directory: the lock file is created exclusively and holds
+   * the owner's pid. A lock whose process no longer runs is taken over.
+   */
+  async #lock(): Promise<void> {
+    const file = join(this.#dir, LOCK_FILE);
+    const content = JSON.stringify({ pid: process.pid, threadId, hostname: hostname(), since: new Date().toISOString() });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const handle = await open(file, 'wx', 0o600);
+        await handle.writeFile(content);
+        await handle.close();
+        this.#lockHeld = true;
+        heldLocks.add(this.#dir);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const owner = await readLockOwner(file);
+      if (owner !== null && this.#isLive(owner)) {
+        throw new TaskerError(
+          ErrorCodes.STORE_LOCKED,
+          `The store ${this.#dir} is in use by process ${owner.pid}${owner.pid === process.pid ? ' (this process: another Tasker)' : ''}. ` +
+            'Only one Tasker may open a persistDir at a time; close() the other one first.',
+        );
+      }
+      await this.#takeOver(file, owner);
+    }
+    throw new TaskerError(ErrorCodes.STORE_LOCKED, `The store ${this.#dir} is locked by another process`);
+  }
+
+  /** A lock's owner is live if its process runs, unless it is this very thread and no store here holds the lock. */
+  #isLive(owner: LockOwner): boolean {
+    if (owner.pid === process.pid && owner.threadId === threadId) return heldLocks.has(this.#dir);
+    return isAlive(owner.pid);
+  }
+
+  /**
+   * Takes a stale lock over. The stale file is first renamed to a name of our
+   * own, so that of two processes taking it over at once only one gets it; if
+   * what we renamed turns out to be a live lock (taken over by another process
+   * meanwhile), it is put back.
+   */
+  async #takeOver(file: string, owner: LockOwner | null): Promise<void> {
+    const aside = `${file}.stale.${process.pid}.${threadId}`;
+    try {
+      await rename(file, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else moved it: try again
+      throw error;
+    }
+    const moved = await readLockOwner(aside);
+    if (moved !== null && (moved.pid !== owner?.pid || moved.threadId !== owner?.threadId) && this.#isLive(moved)) {
+      await rename(aside, file).catch(() => {});
+      return;
+    }
+    await rm(aside, { force: true });
+    this.#logger?.warn(`tasker: took over the lock of ${this.#dir}, left by process ${owner?.pid ?? 'unknown'} which no longer runs`);
+  }
+
+  async #unlock(): Promise<void> {
+    if (!this.#lockHeld) return;
+    this.#lockHeld = false;
+    heldLocks.delete(this.#dir);
+    await unlink(join(this.#dir, LOCK_FILE)).catch(() => {});
+  }
+
+  async #syncDirectory(): Promise<void> {
+    if (this.#durability !== 'fsync') return;
+    const handle = await open(this.#dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #corrupt(file: string, line: number, problem: string): TaskerError {
+    return new TaskerError(
+      ErrorCodes.STORE_CORRUPT,
+      `Store file ${file} ${problem} (line ${line}). It was left untouched; see "Recovering a store" in the README.`,
+    );
+  }
+}
+
+/** Turns a snapshot line back into a document string and log strings, before the task changes. */
+function materialize(entry: TaskEntry): void {
+  if (entry.line === null) return;
+  const { task, logs } = JSON.parse(entry.line) as { task: Json; logs: Json[] };
+  entry.doc = JSON.stringify(task);
+  entry.logs = logs.map((log) => JSON.stringify(log));
+  entry.line = null;
+}
+
+/** Bytes of snapshot text built before each write: large enough for throughput, small enough not to stall. */
+const SNAPSHOT_CHUNK = 1 << 20;
+
+/**
+ * Writes a file atomically: a temp file (named with pid and thread id), its
+ * chunks written one by one with a turn of the event loop between them, fsync,
+ * rename over the target. This is write-file-atomic's protocol; it is done
+ * here because write-file-atomic takes the whole content as one string, and a
+ * snapshot of 100,000 tasks is about 100 MB: building and converting that in
+ * one go stalled the event loop for a third of a second.
+ */
+async function writeAtomically(file: string, fsync: boolean, chunks: () => Generator<string>): Promise<number> {
+  const temp = `${file}.${process.pid}.${threadId}.tmp`;
+  const handle = await open(temp, 'w', 0o600);
+  let bytes = 0;
+  try {
+    for (const chunk of chunks()) {
+      const buffer = Buffer.from(chunk, 'utf8');
+      await handle.write(buffer, 0, buffer.length);
+      bytes += buffer.length;
+    }
+    if (fsync) await handle.sync();
+    await handle.close();
+    await rename(temp, file);
+    return bytes;
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+function parseLine(line: string): Json | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
+  } catch {
+    return null;
+  }
+}
+
+function isTaskShape(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const json = raw as Json;
+  return (
+    typeof json['uuid'] === 'string' &&
+    typeof json['operation'] === 'string' &&
+    typeof json['status'] === 'string' &&
+    Object.hasOwn(TRANSITIONS, json['status']) &&
+    typeof json['createdAt'] === 'string'
+  );
+}
+
+function isLogShape(raw: unknown): boolean {
+  const log = raw as Json;
+  return (
+    typeof raw === 'object' && raw !== null && typeof log['level'] === 'string' &&
+    typeof log['message'] === 'string' && typeof log['timestamp'] === 'string'
+  );
+}
+
+async function truncate(file: string, length: number): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(length);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Directories whose lock a store of this thread holds. */
+const heldLocks = new Set<string>();
+
+interface LockOwner {
+  pid: number;
+  threadId: number | null;
+}
+
+async function readLockOwner(file: string): Promise<LockOwner | null> {
+  try {
+    const { pid, threadId: owner } = JSON.parse(await readFile(file, 'utf8')) as { pid?: unknown; threadId?: unknown };
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return null;
+    return { pid, threadId: typeof owner === 'number' ? owner : null };
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+

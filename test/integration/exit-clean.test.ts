@@ -1,0 +1,80 @@
+/**
+ * After stop(), a process must be able to exit on its own, whatever its runners
+ * did: no worker thread, timer, port or listener may keep it alive. Each case
+ * runs test/fixtures/scripts/fault-then-stop.mjs in a child process (plain
+ * `node`, importing the built package by its name); the child never calls
+ * process.exit, so it exits with code 0 only if nothing holds its event loop.
+ * A safety-net timer kills a child that lingers and fails the test.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { AbortCodes, ErrorCodes } from 'tasker';
+
+const SCRIPT = fileURLToPath(new URL('../fixtures/scripts/fault-then-stop.mjs', import.meta.url));
+/** Safety net only: far above what a child needs to run its case and exit. */
+const CHILD_LIMIT_MS = 10_000;
+
+interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCase(mode: string): Promise<ChildExit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SCRIPT, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const safety = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the '${mode}' child did not exit on its own within ${CHILD_LIMIT_MS} ms; stdout: ${stdout}; stderr: ${stderr}`));
+    }, CHILD_LIMIT_MS);
+    child.on('error', (error) => {
+      clearTimeout(safety);
+      reject(error);
+    });
+    // 'close', not 'exit': the output pipes are drained too.
+    child.on('close', (code, signal) => {
+      clearTimeout(safety);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const cases: Array<{ mode: string; name: string; expected: Record<string, unknown> }> = [
+  {
+    mode: 'timeout',
+    name: 'a busy loop aborted by its runTimeout (thread terminated)',
+    expected: { rejected: ErrorCodes.TASK_ABORTED, status: 'aborted', code: AbortCodes.RUN_TIMEOUT, terminated: true, exitCode: null, logs: 1 },
+  },
+  {
+    mode: 'ignore-abort',
+    name: 'a runner that ignores abortTask (thread terminated after abortGraceMs)',
+    expected: { rejected: ErrorCodes.TASK_ABORTED, status: 'aborted', code: AbortCodes.REQUESTED, terminated: true, exitCode: null, logs: 1 },
+  },
+  {
+    mode: 'exit',
+    name: 'a runner that calls process.exit(3)',
+    expected: { rejected: ErrorCodes.TASK_FAILED, status: 'failed', code: ErrorCodes.WORKER_EXITED, terminated: false, exitCode: 3, logs: 0 },
+  },
+  {
+    mode: 'logs',
+    name: 'a normal task that logs',
+    expected: { result: 50, status: 'done', code: null, terminated: false, exitCode: null, logs: 50 },
+  },
+];
+
+for (const { mode, name, expected } of cases) {
+  test(`the process exits on its own (code 0) after stop(): ${name}`, { timeout: CHILD_LIMIT_MS + 5_000 }, async () => {
+    const { code, signal, stdout, stderr } = await runCase(mode);
+    assert.equal(signal, null, `killed by a signal; stderr: ${stderr}`);
+    assert.equal(code, 0, `exit code; stderr: ${stderr}`);
+    assert.equal(stderr, '', 'nothing was written to stderr (no warning, no error, no "still alive" report)');
+    assert.deepEqual(JSON.parse(stdout), expected);
+  });
+}
