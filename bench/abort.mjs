@@ -55,7 +55,7 @@ for (let i = 0; i < REPS; i++) {
   terminate.push(await terminateBaseline());
   reuseRatio.push(e.nextDone / s);
 }
-await tasker.stop();
+await tasker.close();
 const row = (name, values) => {
   const s = summary(values);
   return `| ${name} | ${fmt(s.median, 2)} | ${fmt(s.min, 2)} | ${fmt(s.max, 2)} | ${s.n} |`;

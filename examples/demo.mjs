@@ -53,9 +53,10 @@ await tasker.start();
 await tasker.onIdle();
 await streaming;
 clearInterval(heartbeat);
-await tasker.stop();
-
 const runawayTask = await tasker.getTask(runaway);
+// close() stops, compacts the store and releases it, so that it can be reopened below.
+await tasker.close();
+
 console.log(`\nThe main thread ticked ${ticks} times (every 50 ms) while runners used both threads.`);
 console.log(`runaway: ${runawayTask.status}, thread terminated: ${runawayTask.terminated === true}, ` +
   `ended ${runawayTask.endedAt - runawayTask.startedAt} ms after it started.`);
@@ -67,4 +68,4 @@ for (const task of await reopened.findTasks({}, { sort: { createdAt: 1 } })) {
   const ms = task.endedAt - task.startedAt;
   console.log(`  ${names.get(task.uuid).padEnd(22)} ${task.status.padEnd(8)} ${String(ms).padStart(6)} ms`);
 }
-await reopened.stop();
+await reopened.close();

@@ -1,4 +1,4 @@
-// main.mjs: the application side.
+// main.mjs
 import { Tasker } from 'tasker';
 
 const tasker = new Tasker({ persistDir: process.argv[2] ?? null, maxThreads: 2 });
@@ -15,4 +15,4 @@ for await (const log of tasker.listenTaskLogs(uuid, { fromBeginning: true })) {
   console.log(`[${log.level}] ${log.message}`);
 }
 console.log(await tasker.waitForTaskOutputData(uuid));
-await tasker.stop();
+await tasker.close(); // stop, and release the store

@@ -1,4 +1,4 @@
-// runner module: runs in a worker thread.
+// resize.mjs — runs in a worker thread
 export default async function resize({ data, logger, abortSignal }) {
   logger.info('resizing', { file: data.file });
   let checksum = 0;
