@@ -28,7 +28,8 @@ import type { ResolvedOptions } from './options.js';
 import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.js';
 import { serializeError, type WireLogEntry } from './protocol.js';
 import { Registry, type TaskRecord } from './registry.js';
-import { resolveRunner, type ResolvedRunner } from './runner-spec.js';
+import { profileKey, type ResourceLimits } from './resource-limits.js';
+import { resolveRunner, type ResolvedRunner, type RunnerOptions } from './runner-spec.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { canTransition, isEnded } from './state-machine.js';
 import { Committer } from './store/committer.js';
@@ -74,7 +75,8 @@ export class Engine {
   readonly #idleWaiters = new Set<() => void>();
   readonly #ready: Promise<void>;
   #state: EngineState = 'stopped';
-  #pool: RunnerPool | null = null;
+  /** One pool per memory-limit profile; the default one is created at start(), the others on demand. */
+  readonly #pools = new Map<string, RunnerPool>();
   #stopping: Promise<void> | null = null;
   #startSignalCleanup: (() => void) | null = null;
   #seq = 0;
@@ -137,14 +139,14 @@ export class Engine {
 
   // ---- runners -----------------------------------------------------------
 
-  assignRunner(operation: string, spec: RunnerSpec): void {
+  assignRunner(operation: string, spec: RunnerSpec, options?: RunnerOptions): void {
     if (typeof operation !== 'string' || operation.length === 0) {
       throw new TaskerError(ErrorCodes.INVALID_RUNNER, 'operation must be a non-empty string');
     }
     if (this.#runners.has(operation)) {
       throw new TaskerError(ErrorCodes.RUNNER_ALREADY_ASSIGNED, `A runner is already assigned to '${operation}'`);
     }
-    this.#runners.set(operation, resolveRunner(operation, spec));
+    this.#runners.set(operation, resolveRunner(operation, spec, options));
     const waiting = this.#waitingForRunner.get(operation);
     if (waiting !== undefined) {
       this.#waitingForRunner.delete(operation);
@@ -221,12 +223,7 @@ export class Engine {
     if (this.#state === 'started') return;
     if (signal?.aborted === true) return;
     this.#state = 'started';
-    this.#pool = new RunnerPool({
-      maxThreads: this.#options.maxThreads,
-      clock: this.#options.clock,
-      logger: this.#options.logger,
-      onLogs: (uuid, entries) => this.#onLogs(uuid, entries),
-    });
+    this.#poolFor(this.#options.resourceLimits, true);
     if (signal !== undefined) {
       const onAbort = (): void => void this.stop();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -260,9 +257,9 @@ export class Engine {
     await Promise.all(ended);
     await this.#committer.flush();
     await this.#compact();
-    const pool = this.#pool;
-    this.#pool = null;
-    await pool?.destroy();
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((pool) => pool.destroy()));
     this.#state = 'stopped';
     this.#emit('stopped');
     this.#checkIdle();
@@ -295,6 +292,31 @@ export class Engine {
     await this.ready();
     if (this.#idle) return;
     return new Promise((resolve) => this.#idleWaiters.add(resolve));
+  }
+
+  /**
+   * The pool for a memory-limit profile (piscina sets limits per pool). The
+   * tasker's default profile keeps all its threads warm; another profile's
+   * threads start on demand and stop when idle. Every pool may use up to
+   * `maxThreads` threads, but the engine never runs more than `maxThreads`
+   * tasks in all.
+   */
+  #poolFor(limits: ResourceLimits | null, isDefault: boolean): RunnerPool {
+    const key = profileKey(limits);
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      const warm = isDefault || key === profileKey(this.#options.resourceLimits);
+      pool = new RunnerPool({
+        maxThreads: this.#options.maxThreads,
+        minThreads: warm ? this.#options.maxThreads : 0,
+        resourceLimits: limits,
+        clock: this.#options.clock,
+        logger: this.#options.logger,
+        onLogs: (uuid, entries) => this.#onLogs(uuid, entries),
+      });
+      this.#pools.set(key, pool);
+    }
+    return pool;
   }
 
   // ---- reading -------------------------------------------------------------
@@ -430,7 +452,7 @@ export class Engine {
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
     const running: Running = { handle: undefined as unknown as RunHandle, abortReason: null, timeoutTimer: undefined, ended, markEnded };
     this.#running.set(doc.uuid, running);
-    running.handle = this.#pool!.run(
+    running.handle = this.#poolFor(runner.resourceLimits ?? this.#options.resourceLimits, false).run(
       {
         uuid: doc.uuid,
         id: doc.id,

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ErrorCodes } from './errors.js';
 import type { EngineLogger } from './types.js';
 import type { TaskStore } from './store/task-store.js';
+import { validateResourceLimits, type ResourceLimits } from './resource-limits.js';
 
 export interface TaskerOptions {
   /** Directory of the JSON store. Omitted or `null`: tasks live in memory only. */
@@ -31,6 +32,12 @@ export interface TaskerOptions {
    * disk; `'none'` once the OS has it (faster; a power loss can lose the last moments).
    */
   durability?: 'fsync' | 'none';
+  /**
+   * Memory limits of the worker threads (heap sizes, stack), for every runner
+   * that does not set its own in `assignRunner`. A runner over its limit ends
+   * `failed` with `ERR_WORKER_OUT_OF_MEMORY`. Default: Node's defaults.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 export interface ResolvedOptions {
@@ -42,12 +49,13 @@ export interface ResolvedOptions {
   clock: Clock;
   store: TaskStore | null;
   durability: 'fsync' | 'none';
+  resourceLimits: ResourceLimits | null;
 }
 
 export const DEFAULT_ABORT_GRACE_MS = 1000;
 export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
 
-const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability']);
+const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits']);
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
@@ -71,6 +79,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     clock: clock(o['clock']),
     store: store(o['store']),
     durability: durability(o['durability']),
+    resourceLimits: o['resourceLimits'] === undefined ? null : validateResourceLimits(o['resourceLimits'], 'options.resourceLimits', 'option'),
   };
 }
 

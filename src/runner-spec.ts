@@ -7,18 +7,35 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorCodes, TaskerError } from './errors.js';
+import { validateResourceLimits, type ResourceLimits } from './resource-limits.js';
 import type { RunnerSpec } from './types.js';
 
 export interface ResolvedRunner {
   moduleUrl: string;
   exportName: string;
+  /** Its own memory limits, or null for the tasker's. */
+  resourceLimits: ResourceLimits | null;
+}
+
+/** What `assignRunner(operation, runner, options)` accepts as options. */
+export interface RunnerOptions {
+  /** Memory limits for the threads running this runner (its own pool of threads). */
+  resourceLimits?: ResourceLimits;
 }
 
 function invalid(message: string): TaskerError {
   return new TaskerError(ErrorCodes.INVALID_RUNNER, message);
 }
 
-export function resolveRunner(operation: string, spec: RunnerSpec | unknown): ResolvedRunner {
+export function resolveRunner(operation: string, spec: RunnerSpec | unknown, options: unknown = {}): ResolvedRunner {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalid(`The options of the runner of '${operation}' must be an object`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'resourceLimits') throw invalid(`The runner of '${operation}': ${key} is not a runner option`);
+  }
+  const limits = (options as RunnerOptions).resourceLimits;
+  const resourceLimits = limits === undefined ? null : validateResourceLimits(limits, `The runner of '${operation}': resourceLimits`, 'runner');
   if (typeof spec === 'function') {
     throw invalid(
       `The runner of '${operation}' is a function. Runners run in worker threads, and a function cannot be moved to ` +
@@ -41,7 +58,7 @@ export function resolveRunner(operation: string, spec: RunnerSpec | unknown): Re
   }
   const url = toFileUrl(operation, module);
   if (!existsSync(fileURLToPath(url))) throw invalid(`The runner module of '${operation}' does not exist: ${fileURLToPath(url)}`);
-  return { moduleUrl: url.href, exportName };
+  return { moduleUrl: url.href, exportName, resourceLimits };
 }
 
 function toFileUrl(operation: string, module: unknown): URL {

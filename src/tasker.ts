@@ -12,6 +12,7 @@ import type { TaskerEvents } from './events.js';
 import { resolveOptions, type ResolvedOptions, type TaskerOptions } from './options.js';
 import { compileQuery, validateCount, validateSort } from './query.js';
 import { toPublicTask, type OutputOptions } from './registry.js';
+import type { RunnerOptions } from './runner-spec.js';
 import { priority as validatePriority, validateTaskDef } from './task-definition.js';
 import {
   LOG_LEVELS,
@@ -37,9 +38,13 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     this.#engine = new Engine(this.#options, (name, ...args) => this.#safeEmit(name, args));
   }
 
-  /** Binds `operation` to a runner module. Throws if one is already assigned. Schedules its waiting tasks. */
-  assignRunner(operation: string, runner: RunnerSpec): void {
-    this.#engine.assignRunner(operation, runner);
+  /**
+   * Binds `operation` to a runner module. Throws if one is already assigned.
+   * Schedules its waiting tasks. `options.resourceLimits` gives its threads
+   * their own memory limits.
+   */
+  assignRunner(operation: string, runner: RunnerSpec, options?: RunnerOptions): void {
+    this.#engine.assignRunner(operation, runner, options);
   }
 
   /** Begins dispatching. An abort of `abortSignal` stops the tasker. */

@@ -7,7 +7,7 @@
  * are answered as values; piscina rejects only when the thread itself dies.
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { inspect } from 'node:util';
+import { format, inspect } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import {
   MessageType,
@@ -68,6 +68,31 @@ function listenForAborts(name: string): void {
 }
 
 listenForAborts((workerData as RunnerWorkerData).controlChannel);
+
+/** The log of the task this thread is running (one at a time), for its console output. */
+let currentSender: LogSender | null = null;
+
+/**
+ * While a task runs, what its runner writes with `console.*` becomes the
+ * task's log entries (log/info → info, debug → debug, warn → warning,
+ * error/trace → error). Output outside any task (a module's top level, a stray
+ * timer after the task ended) goes to the thread's console as usual.
+ */
+function captureConsole(): void {
+  const route = (level: LogLevel, original: (...args: unknown[]) => void) =>
+    (...args: unknown[]): void => {
+      if (currentSender === null) original.apply(console, args);
+      else currentSender.log(level, format(...args), undefined);
+    };
+  console.log = route('info', console.log);
+  console.info = route('info', console.info);
+  console.debug = route('debug', console.debug);
+  console.warn = route('warning', console.warn);
+  console.error = route('error', console.error);
+  console.trace = route('error', console.trace);
+}
+
+captureConsole();
 
 function toAbortError(reason: AbortMessage['reason']): Error {
   return new AbortError(reason.code as AbortCode, reason.message);
@@ -186,6 +211,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
   }
   runningControllers.set(request.uuid, controller);
   const sender = new LogSender(request.uuid, request.maxLogs);
+  currentSender = sender;
   try {
     const runner = await loadRunner(request.moduleUrl, request.exportName);
     // Aborted while the module loaded: the runner never begins (it could not see an abort that already fired).
@@ -228,5 +254,6 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
     };
   } finally {
     runningControllers.delete(request.uuid);
+    if (currentSender === sender) currentSender = null;
   }
 }

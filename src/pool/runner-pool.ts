@@ -22,9 +22,12 @@ import {
   type RunnerWorkerData,
   type WireLogEntry,
 } from '../protocol.js';
+import type { ResourceLimits } from '../resource-limits.js';
 import type { EngineLogger } from '../types.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../../workers/runner-host.js', import.meta.url));
+/** How long an extra thread (above minThreads) stays when it has nothing to run. */
+const IDLE_THREAD_MS = 10_000;
 /** How long a response may wait for log batches it announced (they travel on another port). */
 const LOG_DRAIN_TIMEOUT_MS = 5000;
 
@@ -45,6 +48,9 @@ export interface RunHandle {
 
 export interface RunnerPoolOptions {
   maxThreads: number;
+  /** Threads started at once and kept; the rest are started on demand and stopped when idle. */
+  minThreads: number;
+  resourceLimits: ResourceLimits | null;
   clock: Clock;
   logger: EngineLogger | null;
   onLogs(uuid: string, entries: WireLogEntry[]): void;
@@ -74,9 +80,10 @@ export class RunnerPool {
     this.#piscina = new Piscina({
       filename: WORKER_ENTRY,
       maxThreads: options.maxThreads,
-      minThreads: options.maxThreads,
+      minThreads: options.minThreads,
       concurrentTasksPerWorker: 1,
-      idleTimeout: Infinity,
+      idleTimeout: options.minThreads === options.maxThreads ? Infinity : IDLE_THREAD_MS,
+      ...(options.resourceLimits === null ? {} : { resourceLimits: options.resourceLimits }),
       workerData: { controlChannel: this.#controlName } satisfies RunnerWorkerData,
     });
     this.#piscina.on('message', (message: unknown) => this.#onWorkerMessage(message));
