@@ -52,21 +52,25 @@ export function keysAt(doc: unknown, path: string): string[] | null {
   let current: unknown = doc;
   for (const part of path.split('.')) {
     if (Array.isArray(current)) return null;
-    if (current === null || typeof current !== 'object') return [];
-    if (!Object.prototype.hasOwnProperty.call(current, part)) return [];
+    // sift also reads into strings ('name.length') and Dates: undecided.
+    if (current === null || current === undefined) return [];
+    if (typeof current !== 'object' || current instanceof Date) return null;
+    if (!Object.prototype.hasOwnProperty.call(current, part)) return part in current ? null : [];
     current = (current as Record<string, unknown>)[part];
   }
   if (Array.isArray(current)) {
     const keys: string[] = [];
     for (const item of current) {
       const key = primitiveKey(item);
-      if (key === null && typeof item === 'object') return null;
+      if (key === null && item !== null && typeof item === 'object') return null;
       if (key !== null) keys.push(key);
     }
     return keys;
   }
   const key = primitiveKey(current);
-  return key === null ? (typeof current === 'object' && !(current instanceof Date) ? null : []) : [key];
+  if (key !== null) return [key];
+  // Objects and Dates (sift compares a Date with a number by its time): undecided.
+  return current !== null && typeof current === 'object' ? null : [];
 }
 
 /** Items (queries or documents) grouped by the primitive found at one or more paths. */

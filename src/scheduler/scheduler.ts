@@ -66,8 +66,6 @@ interface ConditionKey {
   limit: number;
   query: CompiledQuery;
   parked: LazyHeap;
-  /** Entries this key woke that have not been evaluated yet: rooms already promised. */
-  woken: number;
   users: number;
 }
 
@@ -152,6 +150,8 @@ export class Scheduler {
    * changed (status, endedAt, result).
    */
   readonly #running = new Map<string, object>();
+  /** The key that woke the task `next()` just returned: it passes on the room left once that task runs. */
+  #batonAfterStart: ConditionKey | null = null;
 
   /** Queued tasks that could start if a slot were free. */
   get readyCount(): number {
@@ -197,15 +197,14 @@ export class Scheduler {
     const wokenBy = state.wokenBy;
     this.#detach(state);
     state.entry.priority = priority;
-    if (wokenBy !== null) {
-      state.wokenBy = wokenBy;
-      wokenBy.woken++;
-    }
+    state.wokenBy = wokenBy;
     this.#states.set(uuid, state);
     this.#indexTask(state);
     this.#insertInQueries(state);
     state.where = 'ready';
     this.#ready.push(state);
+    // Moved behind others, it may no longer be the best of those its key could start: wake them to compete.
+    if (wokenBy !== null) this.#wakeFrom(wokenBy);
     return true;
   }
 
@@ -215,10 +214,13 @@ export class Scheduler {
    * that throws returns the task with the error; it has left the queue.
    */
   next(): NextResult | null {
+    // A task returned by the last call that was never marked running leaves its room to others.
+    const pending = this.#batonAfterStart;
+    this.#batonAfterStart = null;
+    if (pending !== null) this.#wakeFrom(pending);
     for (let state = this.#ready.popCurrent(); state !== undefined; state = this.#ready.popCurrent()) {
       const wokenBy = state.wokenBy;
       state.wokenBy = null;
-      if (wokenBy !== null) wokenBy.woken--;
       let blocking: ConditionKey | null;
       try {
         blocking = this.#firstBlocking(state);
@@ -229,8 +231,8 @@ export class Scheduler {
       }
       if (blocking === null) {
         this.remove(state.entry.uuid);
-        // It takes one room of the key that woke it (if it matches); any room left goes on.
-        if (wokenBy !== null) this.#wakeFrom(wokenBy, safeTest(wokenBy.query, state.entry.doc) ? 1 : 0);
+        // Any room it leaves is passed on once it counts as running (markRunning).
+        this.#batonAfterStart = wokenBy;
         return { entry: state.entry };
       }
       state.where = 'parked';
@@ -243,6 +245,9 @@ export class Scheduler {
 
   markRunning(uuid: string, doc: object): void {
     this.#running.set(uuid, { ...doc });
+    const baton = this.#batonAfterStart;
+    this.#batonAfterStart = null;
+    if (baton !== null) this.#wakeFrom(baton);
   }
 
   /** A running task ended: wake what its `running`-scope slot was holding back. */
@@ -264,11 +269,13 @@ export class Scheduler {
 
   /**
    * Wakes as many tasks parked under a `running`-scope key as it has room for
-   * (`limit - running matches - already woken - taken`). Waking more than can start is only
-   * wasted work; waking fewer would strand tasks, so each woken task carries
-   * the key and passes the room on if it does not use it.
+   * (`limit - running matches`). Tasks woken earlier and not yet evaluated are
+   * not subtracted: they compete with the newly woken in priority order, and a
+   * woken task that does not start re-parks. Waking more than can start is
+   * only wasted work; waking fewer could strand a better task, so each woken
+   * task also carries the key and passes the room on if it does not use it.
    */
-  #wakeFrom(key: ConditionKey, taken = 0): void {
+  #wakeFrom(key: ConditionKey): void {
     if (key.scope !== 'running' || key.parked.live === 0) return;
     let running: number;
     try {
@@ -276,12 +283,11 @@ export class Scheduler {
     } catch {
       running = 0; // the woken tasks meet the same error in next(), which fails them
     }
-    let room = key.limit - running - key.woken - taken;
+    let room = key.limit - running;
     while (room-- > 0) {
       const state = key.parked.popCurrent();
       if (state === undefined) return;
       state.wokenBy = key;
-      key.woken++;
       this.#wake(state);
     }
   }
@@ -342,7 +348,6 @@ export class Scheduler {
     else if (state.where === 'parked') state.parkedUnder?.parked.dropped();
     state.where = 'popped';
     state.parkedUnder = null;
-    if (state.wokenBy !== null) state.wokenBy.woken--;
     state.wokenBy = null;
     state.version++;
     for (const [path, keys] of state.indexedKeys) this.#taskIndex.delete(path, keys, state);
@@ -416,7 +421,7 @@ export class Scheduler {
         this.#queries.set(queryId, query);
       }
       query.users++;
-      key = { id, scope: condition.scope, limit: condition.limit, query, parked: new LazyHeap(), woken: 0, users: 0 };
+      key = { id, scope: condition.scope, limit: condition.limit, query, parked: new LazyHeap(), users: 0 };
       if (condition.scope === 'before-queued') {
         if (query.queued === null) this.#listQuery(query);
         query.beforeQueuedKeys.add(key);
