@@ -10,6 +10,7 @@
  * - Nothing per task (timers, signal listeners, waiters, log streams) outlives
  *   the task's end.
  */
+import { describeValue } from './describe.js';
 import { v7 as uuidv7 } from 'uuid';
 import {
   AbortCodes,
@@ -95,7 +96,11 @@ export class Engine {
       (options.persistDir === null
         ? new MemoryStore()
         : new JournalStore(options.persistDir, { durability: options.durability, logger: options.logger }));
-    this.#committer = new Committer(this.#store, (error) => options.logger?.error('tasker: store write failed', error));
+    this.#committer = new Committer(
+      this.#store,
+      (error) => options.logger?.error('tasker: store write failed', error),
+      (error) => options.logger?.error('tasker: an internal step after a store write failed', error),
+    );
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
     this.#ready.catch(() => {});
@@ -328,7 +333,7 @@ export class Engine {
   async #get(uuid: unknown): Promise<TaskRecord> {
     await this.ready();
     const record = typeof uuid === 'string' ? this.#registry.get(uuid) : undefined;
-    if (record === undefined) throw new TaskerError(ErrorCodes.TASK_NOT_FOUND, `No task has uuid ${String(uuid)}`);
+    if (record === undefined) throw new TaskerError(ErrorCodes.TASK_NOT_FOUND, `No task has uuid ${describeValue(uuid)}`);
     return record;
   }
 
@@ -530,7 +535,7 @@ export class Engine {
     const { uuid } = record.doc;
     const message = (): string => {
       const reason: unknown = signal.reason;
-      const text = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : undefined;
+      const text = reason instanceof Error ? describeMessage(reason) : typeof reason === 'string' ? reason : undefined;
       return text === undefined ? 'The task abortSignal was aborted' : `The task abortSignal was aborted: ${text}`;
     };
     if (signal.aborted) {
@@ -628,6 +633,17 @@ export class Engine {
     for (const resolve of [...this.#idleWaiters]) resolve();
     this.#idleWaiters.clear();
   }
+}
+
+/** An Error's message, whatever a hostile Error put there. */
+function describeMessage(error: Error): string {
+  let message: unknown;
+  try {
+    message = error.message;
+  } catch {
+    return 'unreadable message';
+  }
+  return typeof message === 'string' ? message : describeValue(message);
 }
 
 function abortReason(code: AbortCode, message: string): SerializedError {

@@ -50,8 +50,14 @@ function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
   if (value === null) return null;
   const object = value as object;
   if (object instanceof Date) {
-    if (Number.isNaN(object.getTime())) throw new JsonValueError(path, 'is an invalid Date');
-    return new Date(object.getTime());
+    let time: number;
+    try {
+      time = object.getTime();
+    } catch {
+      throw new JsonValueError(path, 'is not a real Date');
+    }
+    if (Number.isNaN(time)) throw new JsonValueError(path, 'is an invalid Date');
+    return new Date(time);
   }
   if (ancestors.has(object)) throw new JsonValueError(path, 'is a circular reference');
   if (ancestors.size >= MAX_DEPTH) throw new JsonValueError(path, `is nested deeper than ${MAX_DEPTH} levels`);
@@ -64,8 +70,13 @@ function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
     }
     const proto = Object.getPrototypeOf(object) as unknown;
     if (proto !== Object.prototype && proto !== null) {
-      const name = (object.constructor as { name?: string } | undefined)?.name ?? 'unknown';
-      throw new JsonValueError(path, `is an instance of ${name}; only plain objects, arrays and Dates are allowed`);
+      let name: unknown;
+      try {
+        name = (object.constructor as { name?: unknown } | undefined)?.name;
+      } catch {
+        name = undefined;
+      }
+      throw new JsonValueError(path, `is an instance of ${typeof name === 'string' ? name : 'a class'}; only plain objects, arrays and Dates are allowed`);
     }
     const out: { [key: string]: JsonValue } = {};
     for (const key of Object.keys(object)) {
@@ -122,14 +133,15 @@ export function decodeJsonValue(value: unknown): unknown {
   if (keys.length === 1 && keys[0] === DATE_TAG && typeof record[DATE_TAG] === 'string') {
     return new Date(record[DATE_TAG]);
   }
+  // Renaming escaped keys in place could overwrite a key not yet visited ('$$$$a' -> '$$$a'): build a new object then.
+  if (keys.some((key) => key.startsWith('$$$'))) {
+    const out: Record<string, unknown> = {};
+    for (const key of keys) setOwn(out, key.startsWith('$$$') ? key.slice(1) : key, decodeJsonValue(record[key]));
+    return out;
+  }
   for (const key of keys) {
     const decoded = decodeJsonValue(record[key]);
-    if (key.startsWith('$$$')) {
-      delete record[key];
-      setOwn(record, key.slice(1), decoded);
-    } else if (decoded !== record[key]) {
-      setOwn(record, key, decoded);
-    }
+    if (decoded !== record[key]) setOwn(record, key, decoded);
   }
   return record;
 }

@@ -2,6 +2,7 @@
  * Options of `new Tasker(options)`, their defaults, and their validation.
  * A malformed option throws at construction, naming the option.
  */
+import { describeValue } from './describe.js';
 import { availableParallelism } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
 import { ErrorCodes } from './errors.js';
@@ -118,7 +119,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function durability(value: unknown): 'fsync' | 'none' {
   if (value === undefined) return 'fsync';
-  if (value !== 'fsync' && value !== 'none') throw invalid(TypeError, `options.durability must be 'fsync' or 'none', got ${String(value)}`);
+  if (value !== 'fsync' && value !== 'none') throw invalid(TypeError, `options.durability must be 'fsync' or 'none', got ${describeValue(value)}`);
   return value;
 }
 

@@ -5,6 +5,7 @@
  * before sift sees the query. Sift's own compile errors (unknown operators)
  * are reported as `ERR_INVALID_QUERY`.
  */
+import { describeValue } from './describe.js';
 import siftModule from 'sift';
 import { ErrorCodes, TaskerError } from './errors.js';
 import type { TaskQuery, TaskSort } from './types.js';
@@ -121,7 +122,7 @@ export function makeComparator(sort: TaskSort): (a: unknown, b: unknown) => numb
 
 export function validateCount(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new TaskerError(ErrorCodes.INVALID_QUERY, `${name} must be a non-negative integer, got ${String(value)}`);
+    throw new TaskerError(ErrorCodes.INVALID_QUERY, `${name} must be a non-negative integer, got ${describeValue(value)}`);
   }
   return value;
 }

@@ -3,6 +3,7 @@
  * definition rejects with `ERR_INVALID_TASK` naming the field (and the path
  * inside `data`/`id`); nothing reaches the registry or the store.
  */
+import { describeValue } from './describe.js';
 import { ErrorCodes, TaskerError } from './errors.js';
 import { copyJsonValue, JsonValueError, type JsonValue } from './json-value.js';
 import { MAX_TIMER_MS } from './options.js';
@@ -42,7 +43,7 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
   if (d.abortGraceMs !== undefined) valid.abortGraceMs = duration(d.abortGraceMs, 'abortGraceMs', true);
   if (d.maxLogs !== undefined) {
     if (typeof d.maxLogs !== 'number' || !Number.isInteger(d.maxLogs) || d.maxLogs < 0) {
-      throw invalid(`maxLogs must be an integer >= 0, got ${String(d.maxLogs)}`);
+      throw invalid(`maxLogs must be an integer >= 0, got ${describeValue(d.maxLogs)}`);
     }
     valid.maxLogs = d.maxLogs;
   }
@@ -55,7 +56,7 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
 
 export function priority(value: unknown): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalid(`priority must be a number (Infinity allowed), got ${String(value)}`);
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalid(`priority must be a number (Infinity allowed), got ${describeValue(value)}`);
   return value;
 }
 
@@ -70,14 +71,15 @@ function json(value: unknown, path: string): JsonValue {
 
 function duration(value: unknown, name: string, zeroAllowed: boolean): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0) || value > MAX_TIMER_MS) {
-    throw invalid(`${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number of ms up to ${MAX_TIMER_MS}, got ${String(value)}`);
+    throw invalid(`${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} number of ms up to ${MAX_TIMER_MS}, got ${describeValue(value)}`);
   }
   return value;
 }
 
 function concurrency(value: unknown): ConcurrencyCondition[] {
   if (!Array.isArray(value)) throw invalid('concurrency must be an array of { scope, query, limit }');
-  return value.map((raw: unknown, index) => {
+  // Array.from visits holes too (as undefined), where map would skip them.
+  return Array.from(value as unknown[], (raw: unknown, index) => {
     const path = `concurrency[${index}]`;
     const c = raw as Partial<ConcurrencyCondition>;
     if (typeof raw !== 'object' || raw === null) throw invalid(`${path} must be an object { scope, query, limit }`);
@@ -86,7 +88,7 @@ function concurrency(value: unknown): ConcurrencyCondition[] {
     }
     if (c.scope !== 'running' && c.scope !== 'before-queued') throw invalid(`${path}.scope must be 'running' or 'before-queued'`);
     if (typeof c.limit !== 'number' || !Number.isInteger(c.limit) || c.limit < 1) {
-      throw invalid(`${path}.limit must be an integer >= 1, got ${String(c.limit)}`);
+      throw invalid(`${path}.limit must be an integer >= 1, got ${describeValue(c.limit)}`);
     }
     const query = json(c.query, `${path}.query`);
     try {

@@ -19,9 +19,12 @@ export class Committer {
   #inFlight: Promise<void> | null = null;
   #scheduled = false;
 
-  constructor(store: TaskStore, onError: (error: TaskerError) => void) {
+  readonly #onCallbackError: (error: unknown) => void;
+
+  constructor(store: TaskStore, onError: (error: TaskerError) => void, onCallbackError: (error: unknown) => void = () => {}) {
     this.#store = store;
     this.#onError = onError;
+    this.#onCallbackError = onCallbackError;
   }
 
   /** Queues a change; `afterCommit` runs once it is durable, or with the error if the write failed. */
@@ -74,7 +77,14 @@ export class Committer {
         : new TaskerError(ErrorCodes.STORE_WRITE_FAILED, `The store could not write: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       this.#onError(failure);
     }
-    for (const callback of batch.callbacks) callback(failure);
+    for (const callback of batch.callbacks) {
+      // One callback that throws must not keep the rest of its batch from settling.
+      try {
+        callback(failure);
+      } catch (error) {
+        this.#onCallbackError(error);
+      }
+    }
     for (const { resolve, reject } of batch.settle) {
       if (failure === null) resolve();
       else reject(failure);
