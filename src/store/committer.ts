@@ -1,12 +1,18 @@
 /**
  * Group commit in front of a store. Changes pushed in one tick, or while a
  * commit is in flight, go to the store as one batch; each change's callback
- * (its events) runs after its batch is durable, in push order.
+ * (its events) runs after its batch is durable, in push order. A batch holds
+ * at most MAX_BATCH_WEIGHT changes and log entries: a flood (a runner logging
+ * as fast as it can) is written as a train of bounded batches, so that no
+ * single write encodes hundreds of thousands of lines in one go.
  */
 import { ErrorCodes, TaskerError } from '../errors.js';
 import type { StoreChange, TaskStore } from './task-store.js';
 
+const MAX_BATCH_WEIGHT = 8192;
+
 interface Pending {
+  weight: number;
   changes: StoreChange[];
   callbacks: Array<(error: TaskerError | null) => void>;
   settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
@@ -15,7 +21,8 @@ interface Pending {
 export class Committer {
   readonly #store: TaskStore;
   readonly #onError: (error: TaskerError) => void;
-  #pending: Pending | null = null;
+  /** Batches waiting to be written, oldest first; only the last one takes new changes. */
+  readonly #pending: Pending[] = [];
   #inFlight: Promise<void> | null = null;
   #scheduled = false;
 
@@ -29,8 +36,15 @@ export class Committer {
 
   /** Queues a change; `afterCommit` runs once it is durable, or with the error if the write failed. */
   push(change: StoreChange | null, afterCommit?: (error: TaskerError | null) => void): Promise<void> {
-    const pending = (this.#pending ??= { changes: [], callbacks: [], settle: [] });
-    if (change !== null) pending.changes.push(change);
+    let pending = this.#pending[this.#pending.length - 1];
+    if (pending === undefined || pending.weight >= MAX_BATCH_WEIGHT) {
+      pending = { weight: 0, changes: [], callbacks: [], settle: [] };
+      this.#pending.push(pending);
+    }
+    if (change !== null) {
+      pending.changes.push(change);
+      pending.weight += change.type === 'logs' ? change.entries.length : 1;
+    }
     if (afterCommit !== undefined) pending.callbacks.push(afterCommit);
     const done = new Promise<void>((resolve, reject) => pending.settle.push({ resolve, reject }));
     this.#schedule();
@@ -39,7 +53,7 @@ export class Committer {
 
   /** Resolves once everything pushed so far is durable. */
   flush(): Promise<void> {
-    if (this.#pending === null && this.#inFlight === null) return Promise.resolve();
+    if (this.#pending.length === 0 && this.#inFlight === null) return Promise.resolve();
     return this.push(null).catch(() => {});
   }
 
@@ -53,9 +67,9 @@ export class Committer {
   }
 
   #writeNext(): void {
-    const batch = this.#pending;
-    if (batch === null || this.#inFlight !== null) return;
-    this.#pending = null;
+    if (this.#inFlight !== null) return;
+    const batch = this.#pending.shift();
+    if (batch === undefined) return;
     let write: Promise<void>;
     try {
       write = batch.changes.length === 0 ? Promise.resolve() : Promise.resolve(this.#store.commit(batch.changes));
@@ -89,6 +103,6 @@ export class Committer {
       if (failure === null) resolve();
       else reject(failure);
     }
-    if (this.#pending !== null) this.#writeNext();
+    if (this.#pending.length > 0) this.#writeNext();
   }
 }

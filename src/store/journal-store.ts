@@ -181,6 +181,8 @@ export class JournalStore implements TaskStore {
       await this.#compacting;
       await this.#journal?.close();
       this.#journal = null;
+      // Nothing reads the kept state any more: let it go even if the store object stays referenced.
+      this.#tasks.clear();
     });
     await this.#unlock();
   }
