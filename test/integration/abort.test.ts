@@ -4,6 +4,7 @@ import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { AbortCodes, ErrorCodes, TaskAbortedError, type LogEntry, type Task, type Tasker } from 'tasker';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { rejectsWith } from '../helpers/assertions.js';
 import { runner } from '../helpers/fixtures.js';
 import { recordEvents } from '../helpers/events.js';
 import { createTasker } from '../helpers/tasker.js';
@@ -23,15 +24,6 @@ function nextLog(tasker: Tasker, message: string): Promise<string> {
   });
 }
 
-/** Validates a rejection: its code, and optionally more about the error. */
-function rejectsWith(code: string, more?: (error: Error & { code?: unknown; cause?: unknown }) => void) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof Error, 'rejects with an Error');
-    assert.equal((error as { code?: unknown }).code, code);
-    more?.(error as Error & { code?: unknown; cause?: unknown });
-    return true;
-  };
-}
 
 function abortedWith(abortCode: string, message?: RegExp) {
   return rejectsWith(ErrorCodes.TASK_ABORTED, (error) => {

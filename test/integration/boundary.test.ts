@@ -3,13 +3,10 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AbortError, Tasker, type StoredTask, type TaskStore } from 'tasker';
+import { rejectsWith } from '../helpers/assertions.js';
 import { runner } from '../helpers/fixtures.js';
 import { createTasker, tempDir } from '../helpers/tasker.js';
 
-const hasCode = (code: string) => (error: unknown) => {
-  assert.equal((error as { code?: unknown }).code, code);
-  return true;
-};
 
 test('listenTaskLogs with malformed options fails through its iterator, never crashing the process', async (t) => {
   const tasker = createTasker(t);
@@ -17,7 +14,7 @@ test('listenTaskLogs with malformed options fails through its iterator, never cr
   const bad: unknown[] = [{ abortSignal: 5 }, { abortSignal: {} }, { fromBeginning: 'yes' }, { follow: true }, 5, 'x', null];
   for (const options of bad) {
     const stream = tasker.listenTaskLogs(uuid, options as never);
-    await assert.rejects(stream.next(), hasCode('ERR_INVALID_QUERY'), `options ${JSON.stringify(options)}`);
+    await assert.rejects(stream.next(), rejectsWith('ERR_INVALID_QUERY'), `options ${JSON.stringify(options)}`);
     assert.deepEqual(await stream.next(), { value: undefined, done: true });
   }
 });
@@ -25,18 +22,18 @@ test('listenTaskLogs with malformed options fails through its iterator, never cr
 test('unknown read options are refused rather than ignored', async (t) => {
   const tasker = createTasker(t);
   const uuid = await tasker.addTask({ operation: 'none' });
-  await assert.rejects(tasker.getTask(uuid, { withlogs: true } as never), hasCode('ERR_INVALID_QUERY'));
-  await assert.rejects(tasker.findTasks({}, { limt: 1 } as never), hasCode('ERR_INVALID_QUERY'));
-  await assert.rejects(tasker.findTask({}, { limit: 1 } as never), hasCode('ERR_INVALID_QUERY'));
-  await assert.rejects(tasker.findTasks({}, null as never), hasCode('ERR_INVALID_QUERY'));
+  await assert.rejects(tasker.getTask(uuid, { withlogs: true } as never), rejectsWith('ERR_INVALID_QUERY'));
+  await assert.rejects(tasker.findTasks({}, { limt: 1 } as never), rejectsWith('ERR_INVALID_QUERY'));
+  await assert.rejects(tasker.findTask({}, { limit: 1 } as never), rejectsWith('ERR_INVALID_QUERY'));
+  await assert.rejects(tasker.findTasks({}, null as never), rejectsWith('ERR_INVALID_QUERY'));
   assert.equal((await tasker.findTasks({}, { limit: 1 })).length, 1);
 });
 
 test('prioritizeTask without a priority rejects and changes nothing', async (t) => {
   const tasker = createTasker(t);
   const uuid = await tasker.addTask({ operation: 'none', priority: 5 });
-  await assert.rejects((tasker.prioritizeTask as (uuid: string) => Promise<void>)(uuid), hasCode('ERR_INVALID_OPTION'));
-  await assert.rejects(tasker.prioritizeTask(uuid, undefined as never), hasCode('ERR_INVALID_OPTION'));
+  await assert.rejects((tasker.prioritizeTask as (uuid: string) => Promise<void>)(uuid), rejectsWith('ERR_INVALID_OPTION'));
+  await assert.rejects(tasker.prioritizeTask(uuid, undefined as never), rejectsWith('ERR_INVALID_OPTION'));
   assert.equal((await tasker.getTask(uuid)).priority, 5);
 });
 
@@ -58,7 +55,7 @@ test('a store that cannot be opened rejects calls with ERR_STORE_OPEN_FAILED, wi
   // persistDir is a file.
   await writeFile(join(dir, 'a-file'), 'not a directory');
   const asFile = new Tasker({ persistDir: join(dir, 'a-file') });
-  await assert.rejects(asFile.start(), hasCode('ERR_STORE_OPEN_FAILED'));
+  await assert.rejects(asFile.start(), rejectsWith('ERR_STORE_OPEN_FAILED'));
   // A custom store whose load throws.
   const store: TaskStore = {
     load: async (): Promise<StoredTask[]> => {
@@ -68,8 +65,8 @@ test('a store that cannot be opened rejects calls with ERR_STORE_OPEN_FAILED, wi
     close: async () => {},
   };
   const custom = new Tasker({ store });
-  await assert.rejects(custom.addTask({ operation: 'x' }), hasCode('ERR_STORE_OPEN_FAILED'));
-  await assert.rejects(custom.onIdle(), hasCode('ERR_STORE_OPEN_FAILED'));
+  await assert.rejects(custom.addTask({ operation: 'x' }), rejectsWith('ERR_STORE_OPEN_FAILED'));
+  await assert.rejects(custom.onIdle(), rejectsWith('ERR_STORE_OPEN_FAILED'));
   // stop() and close() always resolve, so that shutdown paths never throw.
   for (const tasker of [custom, snapshotAsDir, journalAsDir, asFile]) {
     await tasker.stop();
@@ -86,7 +83,7 @@ test('onIdle rejects on a corrupt store; the file is left untouched', async (t) 
   const content = '{"format":"tasker-snapshot","version":1,"generation":0}\n{"task":{"uuid":1},"logs":[]}\n';
   await writeFile(file, content);
   const tasker = new Tasker({ persistDir: dir });
-  await assert.rejects(tasker.onIdle(), hasCode('ERR_STORE_CORRUPT'));
+  await assert.rejects(tasker.onIdle(), rejectsWith('ERR_STORE_CORRUPT'));
   await tasker.stop();
   await tasker.close();
   assert.equal(await readFile(file, 'utf8'), content);

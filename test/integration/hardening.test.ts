@@ -3,13 +3,10 @@ import { test } from 'node:test';
 import { Scheduler } from '../../dist/src/scheduler/scheduler.js';
 import type { StoreChange, StoredTask, TaskStore } from 'tasker';
 import { nextEvent, recordEvents } from '../helpers/events.js';
+import { rejectsWith } from '../helpers/assertions.js';
 import { runner } from '../helpers/fixtures.js';
 import { createTasker } from '../helpers/tasker.js';
 
-const hasCode = (code: string) => (error: unknown) => {
-  assert.equal((error as { code?: unknown }).code, code);
-  return true;
-};
 
 /** A store whose commits wait until the test releases them, and can be made to fail. */
 class GatedStore implements TaskStore {
@@ -92,7 +89,7 @@ test('with an already-aborted signal, task.added comes before task.aborted and t
   const tasker = createTasker(t);
   const events = recordEvents(tasker, ['task.add', 'task.added', 'task.aborted', 'task.ended']);
   const uuid = await tasker.addTask({ operation: 'none', abortSignal: AbortSignal.abort('no') });
-  await assert.rejects(tasker.waitForTaskOutputData(uuid), hasCode('ERR_TASK_ABORTED'));
+  await assert.rejects(tasker.waitForTaskOutputData(uuid), rejectsWith('ERR_TASK_ABORTED'));
   assert.deepEqual(events.map(([name]) => name), ['task.add', 'task.added', 'task.aborted', 'task.ended']);
 });
 
@@ -129,8 +126,8 @@ test('data nested deeper than the limit is refused with ERR_INVALID_TASK, not a 
 test('a query that fails only when evaluated rejects with ERR_INVALID_QUERY', async (t) => {
   const tasker = createTasker(t);
   await tasker.addTask({ operation: 'x', data: { v: 1 } });
-  await assert.rejects(tasker.hasTask({ 'data.v': { $type: 'no-such-type' } }), hasCode('ERR_INVALID_QUERY'));
-  await assert.rejects(tasker.countTasks({ 'data.v': { $type: 'no-such-type' } }), hasCode('ERR_INVALID_QUERY'));
+  await assert.rejects(tasker.hasTask({ 'data.v': { $type: 'no-such-type' } }), rejectsWith('ERR_INVALID_QUERY'));
+  await assert.rejects(tasker.countTasks({ 'data.v': { $type: 'no-such-type' } }), rejectsWith('ERR_INVALID_QUERY'));
 });
 
 test('an async listener that rejects is reported to the logger, not left unhandled', async (t) => {

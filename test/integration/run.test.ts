@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import { ErrorCodes, TaskFailedError, type AddTaskDef, type JsonValue, type LogEntry, type Tasker } from 'tasker';
+import { rejectsWith } from '../helpers/assertions.js';
 import { runner } from '../helpers/fixtures.js';
 import { createTasker } from '../helpers/tasker.js';
 
@@ -23,15 +24,6 @@ function until(tasker: Tasker, event: 'task.log' | 'task.run' | 'task.ended', pr
   });
 }
 
-/** Validates a rejection: its code, and optionally more about the error. */
-function rejectsWith(code: string, more?: (error: Error & { code?: unknown; cause?: unknown }) => void) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof Error, 'rejects with an Error');
-    assert.equal((error as { code?: unknown }).code, code);
-    more?.(error as Error & { code?: unknown; cause?: unknown });
-    return true;
-  };
-}
 
 // ---- results ------------------------------------------------------------------
 
