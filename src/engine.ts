@@ -145,6 +145,7 @@ export class Engine {
   // ---- runners -----------------------------------------------------------
 
   assignRunner(operation: string, spec: RunnerSpec, options?: RunnerOptions): void {
+    if (this.#closing !== null) throw new TaskerError(ErrorCodes.TASKER_CLOSED, 'The tasker is closed');
     if (typeof operation !== 'string' || operation.length === 0) {
       throw new TaskerError(ErrorCodes.INVALID_RUNNER, 'operation must be a non-empty string');
     }

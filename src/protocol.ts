@@ -1,6 +1,7 @@
 /**
  * The wire vocabulary between the main thread and the runner host in
- * `workers/`. Both sides import this module and nothing else of each other.
+ * `workers/`. Besides this module, the host uses only the main side's
+ * value-level helpers (json-value, errors), never its state.
  *
  * - main → worker, per task: a `RunRequest`, through piscina.
  * - worker → main, per task: a `RunResponse`, through piscina.

@@ -155,3 +155,17 @@ test('queries that differ only by a Date versus its ISO string are different con
   assert.equal(scheduler.next()?.entry.uuid, 'b');
   assert.equal(scheduler.next(), null);
 });
+
+test('after close(), every call rejects with ERR_TASKER_CLOSED and assignRunner throws it', async (t) => {
+  const tasker = createTasker(t);
+  const uuid = await tasker.addTask({ operation: 'x' });
+  await tasker.close();
+  await tasker.close(); // twice is fine
+  assert.throws(() => tasker.assignRunner('echo', runner('echo')), rejectsWith('ERR_TASKER_CLOSED'));
+  await assert.rejects(tasker.addTask({ operation: 'x' }), rejectsWith('ERR_TASKER_CLOSED'));
+  await assert.rejects(tasker.getTask(uuid), rejectsWith('ERR_TASKER_CLOSED'));
+  await assert.rejects(tasker.findTasks({}), rejectsWith('ERR_TASKER_CLOSED'));
+  await assert.rejects(tasker.start(), rejectsWith('ERR_TASKER_CLOSED'));
+  await assert.rejects(tasker.onIdle(), rejectsWith('ERR_TASKER_CLOSED'));
+  await tasker.stop(); // shutdown paths never throw
+});
