@@ -13,6 +13,12 @@ const SCENARIOS = {
   persistence: 'persistence.mjs',
   'event-loop': 'event-loop.mjs',
   'log-flood': 'log-flood.mjs',
+  'cpu-1ms': 'cpu-1ms.mjs',
+  latency: 'latency.mjs',
+  drain: 'drain.mjs',
+  conditions: 'conditions.mjs',
+  query: 'query.mjs',
+  memory: 'memory.mjs',
 };
 
 const args = process.argv.slice(2);

@@ -38,6 +38,8 @@ export interface RunRequest {
   exportName: string;
   /** Entries beyond this are counted, not sent. */
   maxLogs: number;
+  /** This task's slot in the pool's `logCredit` (see RunnerWorkerData). */
+  logSlot: number;
 }
 
 /** Given to every thread of a pool as `workerData`. */
@@ -47,7 +49,18 @@ export interface RunnerWorkerData {
    * subscribes when the thread loads it, before the thread takes any task.
    */
   controlChannel: string;
+  /**
+   * Backpressure for logs: an Int32Array over shared memory, one slot per
+   * running task, where the main thread counts the entries it has taken. A
+   * worker does not run more than LOG_WINDOW entries ahead of it. One buffer
+   * per pool, given once: creating shared memory per task costs far more than
+   * a task.
+   */
+  logCredit: SharedArrayBuffer;
 }
+
+/** Log entries a worker may have sent that the main thread has not taken yet. */
+export const LOG_WINDOW = 4096;
 
 export interface StartedMessage {
   type: typeof MessageType.STARTED;

@@ -10,6 +10,7 @@ import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { format, inspect } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import {
+  LOG_WINDOW,
   MessageType,
   isAbortMessage,
   serializeError,
@@ -68,6 +69,7 @@ function listenForAborts(name: string): void {
 }
 
 listenForAborts((workerData as RunnerWorkerData).controlChannel);
+const logCredit = new Int32Array((workerData as RunnerWorkerData).logCredit);
 
 /** The log of the task this thread is running (one at a time), for its console output. */
 let currentSender: LogSender | null = null;
@@ -141,18 +143,23 @@ class LogSender {
   #scheduled = false;
   readonly #uuid: string;
   readonly #maxLogs: number;
+  readonly #slot: number;
+  /** Set when the task has ended: a stray timer's late line belongs to no task and is dropped. */
+  closed = false;
 
-  constructor(uuid: string, maxLogs: number) {
+  constructor(uuid: string, maxLogs: number, slot: number) {
     this.#uuid = uuid;
     this.#maxLogs = maxLogs;
+    this.#slot = slot;
   }
 
   log(level: LogLevel, message: unknown, data: unknown): void {
+    if (this.closed) return;
     if (this.sent + this.#buffer.length >= this.#maxLogs) {
       this.dropped++;
       return;
     }
-    const entry: WireLogEntry = { level, message: typeof message === 'string' ? message : String(message), timestamp: new Date() };
+    const entry: WireLogEntry = { level, message: typeof message === 'string' ? message : describe(message), timestamp: new Date() };
     if (data !== undefined) entry.data = toLogData(data);
     this.#buffer.push(entry);
     if (!this.#scheduled) {
@@ -175,11 +182,25 @@ class LogSender {
   flush(): void {
     this.#lastFlush = performance.now();
     if (this.#buffer.length === 0) return;
+    // Backpressure: a runner flooding logs waits while the main thread is LOG_WINDOW entries behind.
+    for (;;) {
+      const taken = Atomics.load(logCredit, this.#slot);
+      if (this.sent - taken < LOG_WINDOW) break;
+      Atomics.wait(logCredit, this.#slot, taken, 1000);
+    }
     const message: LogBatchMessage = { type: MessageType.LOG_BATCH, uuid: this.#uuid, entries: this.#buffer };
     this.sent += this.#buffer.length;
     this.#sentThisTurn += this.#buffer.length;
     this.#buffer = [];
     parentPort?.postMessage(message);
+  }
+}
+
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return inspect(value);
   }
 }
 
@@ -210,7 +231,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
     controller.abort(toAbortError(early));
   }
   runningControllers.set(request.uuid, controller);
-  const sender = new LogSender(request.uuid, request.maxLogs);
+  const sender = new LogSender(request.uuid, request.maxLogs, request.logSlot);
   currentSender = sender;
   try {
     const runner = await loadRunner(request.moduleUrl, request.exportName);
@@ -254,6 +275,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
     };
   } finally {
     runningControllers.delete(request.uuid);
+    sender.closed = true;
     if (currentSender === sender) currentSender = null;
   }
 }

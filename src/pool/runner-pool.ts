@@ -57,6 +57,8 @@ export interface RunnerPoolOptions {
 }
 
 interface ActiveRun {
+  /** Its slot in the pool's log credit (see LOG_WINDOW). */
+  slot: number;
   started: boolean;
   onStarted: (() => void) | null;
   /** An abort sent before the thread began the task, sent again when it does. */
@@ -74,9 +76,14 @@ export class RunnerPool {
   readonly #controlName = `tasker-control:${uuidv4()}`;
   readonly #active = new Map<string, ActiveRun>();
   readonly #options: RunnerPoolOptions;
+  readonly #logCredit: Int32Array;
+  readonly #freeSlots: number[];
 
   constructor(options: RunnerPoolOptions) {
     this.#options = options;
+    const logCredit = new SharedArrayBuffer(4 * options.maxThreads);
+    this.#logCredit = new Int32Array(logCredit);
+    this.#freeSlots = Array.from({ length: options.maxThreads }, (_, i) => options.maxThreads - 1 - i);
     this.#piscina = new Piscina({
       filename: WORKER_ENTRY,
       maxThreads: options.maxThreads,
@@ -84,7 +91,7 @@ export class RunnerPool {
       concurrentTasksPerWorker: 1,
       idleTimeout: options.minThreads === options.maxThreads ? Infinity : IDLE_THREAD_MS,
       ...(options.resourceLimits === null ? {} : { resourceLimits: options.resourceLimits }),
-      workerData: { controlChannel: this.#controlName } satisfies RunnerWorkerData,
+      workerData: { controlChannel: this.#controlName, logCredit } satisfies RunnerWorkerData,
     });
     this.#piscina.on('message', (message: unknown) => this.#onWorkerMessage(message));
     // A thread that fails while running no task (a runner's stray timer throwing
@@ -105,12 +112,15 @@ export class RunnerPool {
    * the task (a thread may still be starting when a task is dispatched).
    */
   run(
-    request: RunRequest,
+    request: Omit<RunRequest, 'logSlot'>,
     onSettled: (outcome: RunOutcome) => void,
     onStarted?: () => void,
   ): RunHandle {
     const terminate = new AbortController();
-    const run: ActiveRun = { started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
+    const slot = this.#freeSlots.pop();
+    if (slot === undefined) throw new Error('RunnerPool: more runs than threads');
+    Atomics.store(this.#logCredit, slot, 0);
+    const run: ActiveRun = { slot, started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
     this.#active.set(request.uuid, run);
     let graceTimer: unknown;
     const finish = (outcome: RunOutcome): void => {
@@ -119,11 +129,13 @@ export class RunnerPool {
       if (graceTimer !== undefined) this.#options.clock.clearTimeout(graceTimer);
       if (run.drainTimer !== undefined) clearTimeout(run.drainTimer as NodeJS.Timeout);
       this.#active.delete(request.uuid);
+      // The worker closed this task's log sender before answering (or is dead): the slot is free.
+      this.#freeSlots.push(slot);
       onSettled(outcome);
     };
     run.settle = finish;
 
-    this.#piscina.run(request, { signal: terminate.signal }).then(
+    this.#piscina.run({ ...request, logSlot: slot } satisfies RunRequest, { signal: terminate.signal }).then(
       (response: RunResponse) => {
         run.response = response;
         if (run.received >= response.logsSent) {
@@ -183,6 +195,8 @@ export class RunnerPool {
     if (run === undefined || run.settled) return;
     run.received += message.entries.length;
     this.#options.onLogs(message.uuid, message.entries);
+    Atomics.add(this.#logCredit, run.slot, message.entries.length);
+    Atomics.notify(this.#logCredit, run.slot);
     if (run.response !== null && run.received >= run.response.logsSent) run.settle(toOutcome(run.response));
   }
 }
