@@ -169,3 +169,25 @@ test('after close(), every call rejects with ERR_TASKER_CLOSED and assignRunner 
   await assert.rejects(tasker.onIdle(), rejectsWith('ERR_TASKER_CLOSED'));
   await tasker.stop(); // shutdown paths never throw
 });
+
+test('a flood beyond the backpressure window (20,000 lines, 4,096 in flight at most) is stored whole and in order', async (t) => {
+  const tasker = createTasker(t, { maxThreads: 1 });
+  tasker.assignRunner('burst', runner('log-burst'));
+  await tasker.start();
+  const uuid = await tasker.addTask({ operation: 'burst', data: { count: 20_000 }, maxLogs: 20_000 });
+  const streamed: string[] = [];
+  const stream = (async () => {
+    for await (const log of tasker.listenTaskLogs(uuid, { fromBeginning: true })) streamed.push(log.message);
+  })();
+  assert.equal(await tasker.waitForTaskOutputData(uuid), 20_000);
+  await stream;
+  const task = await tasker.getTask(uuid, { withLogs: true });
+  const expected = Array.from({ length: 20_000 }, (_, i) => `line ${i}`);
+  assert.deepEqual(task.logs?.map((log) => log.message), expected);
+  assert.deepEqual(streamed, expected);
+  assert.equal(task.logsDropped, undefined);
+  // The slot is reused by the next task: it starts from a zero count.
+  const next = await tasker.addTask({ operation: 'burst', data: { count: 5_000 }, maxLogs: 5_000 });
+  assert.equal(await tasker.waitForTaskOutputData(next), 5_000);
+  assert.equal((await tasker.getTask(next, { withLogs: true })).logs?.length, 5_000);
+});
