@@ -49,7 +49,9 @@ async function scenario(name, makeDir) {
   const raw = [];
   const ours = [];
   const ratios = [];
-  await engine(makeDir()); // warm-up
+  const warmDir = makeDir();
+  await engine(warmDir); // warm-up
+  if (warmDir) rmSync(warmDir, { recursive: true, force: true });
   for (let rep = 0; rep < REPS; rep++) {
     const r = await rawPiscina();
     const dir = makeDir();
