@@ -112,10 +112,6 @@ export class Engine {
     if (this.#closing !== null) throw new TaskerError(ErrorCodes.TASKER_CLOSED, 'The tasker is closed');
   }
 
-  get isStarted(): boolean {
-    return this.#state === 'started';
-  }
-
   async #load(): Promise<void> {
     let stored: StoredTask[];
     try {
