@@ -193,6 +193,29 @@ export class Engine {
     return doc.uuid;
   }
 
+  /**
+   * Removes ended tasks (and their logs) from the registry and the store;
+   * resolves once the removals are stored. A task that has not ended is
+   * refused with ERR_TASK_STATE (abort it first), and nothing is removed.
+   */
+  async removeTasks(records: TaskRecord[]): Promise<number> {
+    for (const record of records) {
+      if (!this.#hasSettled(record)) {
+        throw new TaskerError(ErrorCodes.TASK_STATE, `Task ${record.doc.uuid} is ${record.doc.status}; only ended tasks can be removed`);
+      }
+    }
+    const stored: Promise<void>[] = [];
+    for (const record of records) {
+      const { uuid } = record.doc;
+      this.#registry.delete(uuid);
+      stored.push(this.#committer.push({ type: 'remove', uuid }, (error) => {
+        if (error === null) this.#emit('task.removed', uuid);
+      }));
+    }
+    await Promise.all(stored);
+    return records.length;
+  }
+
   async prioritizeTask(uuid: string, priority: number): Promise<void> {
     const record = await this.#get(uuid);
     if (record.doc.status !== 'new') {

@@ -26,6 +26,8 @@ export interface TaskerEvents {
   'task.failed': [uuid: string, error: SerializedError | JsonValue];
   'task.aborted': [uuid: string, reason: SerializedError];
   'task.ended': [uuid: string, status: EndedTaskStatus, outcome: JsonValue | SerializedError];
+  /** An ended task was removed (`removeTask`/`removeTasks`), with its logs. */
+  'task.removed': [uuid: string];
   [prioritized: `task.${string}.prioritized`]: [priority: number];
   [run: `task.${string}.run`]: [];
   [log: `task.${string}.log`]: [log: LogEntry];

@@ -88,6 +88,28 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     await this.#engine.abortTask(uuid, reason);
   }
 
+  /**
+   * Removes an ended task and its logs, from memory and from the store.
+   * Rejects with `ERR_TASK_STATE` for a task that has not ended (abort it
+   * first) and `ERR_TASK_NOT_FOUND` for an unknown uuid.
+   */
+  async removeTask(uuid: string): Promise<void> {
+    const record = await this.#engine.getRecord(uuid);
+    await this.#engine.removeTasks([record]);
+  }
+
+  /**
+   * Removes every task matching `query`, which must select ended tasks only
+   * (e.g. `{ status: 'done', endedAt: { $lt: cutoff } }`); resolves to how many
+   * were removed. If any match has not ended, nothing is removed and it rejects
+   * with `ERR_TASK_STATE`.
+   */
+  async removeTasks(query: TaskQuery): Promise<number> {
+    const test = compileQuery(query);
+    await this.#engine.ready();
+    return this.#engine.removeTasks(this.#engine.registry.filter(test));
+  }
+
   /** Changes the priority of a `new` task; the queue is re-sorted at once. */
   async prioritizeTask(uuid: string, priority: number): Promise<void> {
     let value: number;
