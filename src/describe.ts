@@ -12,3 +12,15 @@ export function describeValue(value: unknown): string {
     return Object.prototype.toString.call(value);
   }
 }
+
+/** An error's message for another error's message, whatever a hostile error put there. */
+export function describeError(error: unknown): string {
+  let message: unknown;
+  try {
+    message = (error as { message?: unknown } | null)?.message;
+  } catch {
+    return 'unreadable message';
+  }
+  if (typeof message === 'string') return message;
+  return describeValue(error instanceof Error ? message : error);
+}

@@ -10,7 +10,7 @@
  * - Nothing per task (timers, signal listeners, waiters, log streams) outlives
  *   the task's end.
  */
-import { describeValue } from './describe.js';
+import { describeError, describeValue } from './describe.js';
 import { v7 as uuidv7 } from 'uuid';
 import {
   AbortCodes,
@@ -118,7 +118,7 @@ export class Engine {
       stored = await this.#store.load();
     } catch (error) {
       if (error instanceof TaskerError) throw error;
-      throw new TaskerError(ErrorCodes.STORE_OPEN_FAILED, `The store could not be opened: ${(error as Error)?.message ?? String(error)}`, {
+      throw new TaskerError(ErrorCodes.STORE_OPEN_FAILED, `The store could not be opened: ${describeError(error)}`, {
         cause: error,
       });
     }
@@ -555,7 +555,7 @@ export class Engine {
     const { uuid } = record.doc;
     const message = (): string => {
       const reason: unknown = signal.reason;
-      const text = reason instanceof Error ? describeMessage(reason) : typeof reason === 'string' ? reason : undefined;
+      const text = reason instanceof Error ? describeError(reason) : typeof reason === 'string' ? reason : undefined;
       return text === undefined ? 'The task abortSignal was aborted' : `The task abortSignal was aborted: ${text}`;
     };
     if (signal.aborted) {
@@ -653,17 +653,6 @@ export class Engine {
     for (const resolve of [...this.#idleWaiters]) resolve();
     this.#idleWaiters.clear();
   }
-}
-
-/** An Error's message, whatever a hostile Error put there. */
-function describeMessage(error: Error): string {
-  let message: unknown;
-  try {
-    message = error.message;
-  } catch {
-    return 'unreadable message';
-  }
-  return typeof message === 'string' ? message : describeValue(message);
 }
 
 function abortReason(code: AbortCode, message: string): SerializedError {

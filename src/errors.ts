@@ -3,6 +3,8 @@
  * on the message. The README's "Errors" table lists every code.
  */
 
+import { describeValue } from './describe.js';
+
 /** All error codes raised by Tasker itself (runner errors keep their own). */
 export const ErrorCodes = {
   /** An option passed to `new Tasker()` or a method is malformed. */
@@ -146,8 +148,8 @@ function describe(cause: unknown): string {
   if (isSerializedError(cause)) return cause.message;
   if (cause instanceof Error) return cause.message;
   try {
-    return JSON.stringify(cause) ?? String(cause);
+    return JSON.stringify(cause) ?? describeValue(cause);
   } catch {
-    return String(cause);
+    return describeValue(cause);
   }
 }

@@ -24,6 +24,7 @@ import {
 } from '../src/protocol.js';
 import { AbortError, type AbortCode } from '../src/errors.js';
 import { copyJsonValue, JsonValueError } from '../src/json-value.js';
+import { describeValue } from '../src/describe.js';
 import type { LogLevel, TaskLogger } from '../src/types.js';
 
 /*
@@ -159,7 +160,7 @@ class LogSender {
       this.dropped++;
       return;
     }
-    const entry: WireLogEntry = { level, message: typeof message === 'string' ? message : describe(message), timestamp: new Date() };
+    const entry: WireLogEntry = { level, message: typeof message === 'string' ? message : describeValue(message), timestamp: new Date() };
     if (data !== undefined) entry.data = toLogData(data);
     this.#buffer.push(entry);
     if (!this.#scheduled) {
@@ -193,14 +194,6 @@ class LogSender {
     this.#sentThisTurn += this.#buffer.length;
     this.#buffer = [];
     parentPort?.postMessage(message);
-  }
-}
-
-function describe(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return inspect(value);
   }
 }
 

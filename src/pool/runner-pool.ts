@@ -5,6 +5,7 @@
  * replaces it). The scheduler hands a task over only when a thread is free,
  * so piscina's own queue stays empty.
  */
+import { describeError } from '../describe.js';
 import { BroadcastChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -208,7 +209,7 @@ function toOutcome(response: RunResponse): RunOutcome {
 
 /** Maps how piscina reports a dead thread to a stored error with a stable code. */
 function workerFailure(error: unknown): unknown {
-  const message = (error as Error)?.message ?? String(error);
+  const message = describeError(error);
   const exited = /worker exited with code: (-?\d+)/.exec(message);
   if (exited !== null) {
     return {

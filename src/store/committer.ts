@@ -6,6 +6,7 @@
  * as fast as it can) is written as a train of bounded batches, so that no
  * single write encodes hundreds of thousands of lines in one go.
  */
+import { describeError } from '../describe.js';
 import { ErrorCodes, TaskerError } from '../errors.js';
 import type { StoreChange, TaskStore } from './task-store.js';
 
@@ -88,7 +89,7 @@ export class Committer {
     let failure: TaskerError | null = null;
     if (error !== null) {
       failure = error instanceof TaskerError ? error
-        : new TaskerError(ErrorCodes.STORE_WRITE_FAILED, `The store could not write: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+        : new TaskerError(ErrorCodes.STORE_WRITE_FAILED, `The store could not write: ${describeError(error)}`, { cause: error });
       this.#onError(failure);
     }
     for (const callback of batch.callbacks) {
