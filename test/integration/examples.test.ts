@@ -1,26 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { runNode } from '../helpers/child.js';
 import { tempDir } from '../helpers/tasker.js';
 
-function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL(`../../examples/${script}`, import.meta.url)), ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const safety = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not finish within 60 s:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(safety);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (script: string, args: string[]) => runNode(fileURLToPath(new URL(`../../examples/${script}`, import.meta.url)), args, 60_000);
+
 
 test('npm start: the demo runs tasks in workers, streams logs, hard-aborts the runaway, and exits 0', { timeout: 90_000 }, async (t) => {
   const dir = await tempDir(t);

@@ -7,44 +7,16 @@
  * A safety-net timer kills a child that lingers and fails the test.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AbortCodes, ErrorCodes } from 'tasker';
+import { runNode } from '../helpers/child.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/scripts/fault-then-stop.mjs', import.meta.url));
 /** Safety net only: far above what a child needs to run its case and exit. */
 const CHILD_LIMIT_MS = 10_000;
 
-interface ChildExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
-function runCase(mode: string): Promise<ChildExit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const safety = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the '${mode}' child did not exit on its own within ${CHILD_LIMIT_MS} ms; stdout: ${stdout}; stderr: ${stderr}`));
-    }, CHILD_LIMIT_MS);
-    child.on('error', (error) => {
-      clearTimeout(safety);
-      reject(error);
-    });
-    // 'close', not 'exit': the output pipes are drained too.
-    child.on('close', (code, signal) => {
-      clearTimeout(safety);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 const cases: Array<{ mode: string; name: string; expected: Record<string, unknown> }> = [
   {
@@ -71,7 +43,7 @@ const cases: Array<{ mode: string; name: string; expected: Record<string, unknow
 
 for (const { mode, name, expected } of cases) {
   test(`the process exits on its own (code 0) after stop(): ${name}`, { timeout: CHILD_LIMIT_MS + 5_000 }, async () => {
-    const { code, signal, stdout, stderr } = await runCase(mode);
+    const { code, signal, stdout, stderr } = await runNode(SCRIPT, [mode], CHILD_LIMIT_MS);
     assert.equal(signal, null, `killed by a signal; stderr: ${stderr}`);
     assert.equal(code, 0, `exit code; stderr: ${stderr}`);
     assert.equal(stderr, '', 'nothing was written to stderr (no warning, no error, no "still alive" report)');

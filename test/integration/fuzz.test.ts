@@ -610,6 +610,14 @@ const maxLogsArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: scalarArb },
 );
 
+/** The timeout signals handed to addTask, so that the drain can wait for them to fire rather than for time to pass. */
+const timeoutSignals: AbortSignal[] = [];
+function timeoutSignal(): AbortSignal {
+  const signal = AbortSignal.timeout(10);
+  timeoutSignals.push(signal);
+  return signal;
+}
+
 /** Signals and non-signals. Reasons whose message is not a string are the regression test's on abort reasons. */
 const signalArb: fc.Arbitrary<unknown> = fc
   .constantFrom<() => unknown>(
@@ -623,7 +631,7 @@ const signalArb: fc.Arbitrary<unknown> = fc
     () => AbortSignal.abort(42),
     () => AbortSignal.abort(Symbol('a symbol reason')),
     () => AbortSignal.abort(Object.create(null)),
-    () => AbortSignal.timeout(10),
+    timeoutSignal,
     () => ({ aborted: false, addEventListener() {}, removeEventListener() {} }),
     () => new EventTarget(),
     () => new AbortController(),
@@ -916,12 +924,13 @@ test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t
   });
 
   await t.test('the scheduler drains the runnable fuzz tasks, and each ends as documented', async (t2) => {
-    // onIdle must come (the scheduler is not wedged); then the 10 ms timeout signals fire, so that reads see a still state.
-    for (const pause of [0, 50, 0]) {
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      const idle = await settle('onIdle', () => tasker.onIdle());
-      assert.ok(idle.ok, `onIdle rejected: ${idle.ok ? '' : describeError(idle.error)}`);
-    }
+    // onIdle must come (the scheduler is not wedged); then every 10 ms timeout signal has fired and its
+    // abort is stored (onIdle again), so that the reads below see a still state.
+    const idle = await settle('onIdle', () => tasker.onIdle());
+    assert.ok(idle.ok, `onIdle rejected: ${idle.ok ? '' : describeError(idle.error)}`);
+    await Promise.all(timeoutSignals.map((signal) => signal.aborted || new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))));
+    const still = await settle('onIdle', () => tasker.onIdle());
+    assert.ok(still.ok, `onIdle rejected: ${still.ok ? '' : describeError(still.error)}`);
     // Echo returns its (JSON-compatible) data: a runnable fuzz task ends done, aborted by its
     // runTimeout or signal, or failed because one of its conditions could not be evaluated.
     const outcomes = new Map<string, number>();
@@ -1237,7 +1246,8 @@ test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t
 });
 
 test('the fuzz caused no uncaught exception, no unhandled rejection, no prototype pollution, no query code run', async () => {
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Unhandled rejections are reported once the microtask queue drains: one turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(
     processFaults.map(({ kind, error }) => `${kind}: ${describeError(error)}`),
     [],
@@ -1358,7 +1368,9 @@ test(
           ]);
           assert.ok(added.ok && sibling.ok, 'addTask did not resolve');
           if (!alreadyAborted) controller.abort(makeReason());
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          // The abort of a new task is stored and announced: waiting for its outcome is the handshake.
+          await settle('waitForTaskOutputData', () => tasker.waitForTaskOutputData(added.value), REGRESSION_HANG_MS);
+          await new Promise((resolve) => setImmediate(resolve));
           const task = await tasker.getTask(added.value);
           assert.equal(task.status, 'aborted');
           assert.equal(task.abortReason?.code, 'ERR_TASK_SIGNAL_ABORTED');

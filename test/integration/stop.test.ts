@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AbortCodes, ErrorCodes, type LogEntry, type Tasker } from 'tasker';
+import { runNode } from '../helpers/child.js';
 import { nextEvent, recordEvents } from '../helpers/events.js';
 import { runner } from '../helpers/fixtures.js';
 import { createTasker } from '../helpers/tasker.js';
@@ -216,38 +216,16 @@ test('onIdle() resolves once every task has ended, and idle is emitted after the
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/scripts/run-and-stop.mjs', import.meta.url));
 
-function runScript(mode: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // Safety net: a child that does not exit on its own fails the test.
-    const safety = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the child process did not exit on its own within 10 s; stdout: ${stdout}; stderr: ${stderr}`));
-    }, 10_000);
-    child.on('error', (error) => {
-      clearTimeout(safety);
-      reject(error);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(safety);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 test('a process whose tasker ran a task and was stopped exits on its own', { timeout: 15_000 }, async () => {
-  const { code, signal, stdout, stderr } = await runScript('done');
+  const { code, signal, stdout, stderr } = await runNode(SCRIPT, ['done'], 10_000);
   assert.equal(signal, null, stderr);
   assert.equal(code, 0, stderr);
   assert.deepEqual(JSON.parse(stdout), { status: 'done', result: { hello: 'world' }, terminated: false, code: null });
 });
 
 test('a process whose tasker was stopped while a runner ignored the abort exits on its own', { timeout: 15_000 }, async () => {
-  const { code, signal, stdout, stderr } = await runScript('abort');
+  const { code, signal, stdout, stderr } = await runNode(SCRIPT, ['abort'], 10_000);
   assert.equal(signal, null, stderr);
   assert.equal(code, 0, stderr);
   assert.deepEqual(JSON.parse(stdout), { status: 'aborted', result: null, terminated: true, code: AbortCodes.TASKER_STOPPED });
