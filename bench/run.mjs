@@ -31,15 +31,24 @@ for (const name of names) {
   }
 }
 const json = flags.includes('--json');
+// A scenario that hangs must fail the run, not stall it (CI has a time limit).
+const SCENARIO_TIMEOUT_MS = (flags.includes('--quick') ? 5 : 30) * 60_000;
 const selected = names.length > 0 ? names : Object.keys(SCENARIOS);
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const results = {};
 if (!json) console.log(`Machine: ${machine}${flags.includes('--quick') ? ' (--quick: reduced sizes)' : ''}\n`);
 for (const name of selected) {
   const script = fileURLToPath(new URL(`./${SCENARIOS[name]}`, import.meta.url));
-  const child = spawnSync(process.execPath, ['--expose-gc', script, ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnSync(process.execPath, ['--expose-gc', script, ...flags], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: SCENARIO_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 2 ** 20,
+  });
   if (child.status !== 0) {
-    console.error(`Scenario '${name}' failed (exit ${child.status}, signal ${child.signal}):\n${child.stdout}`);
+    const timedOut = child.error?.code === 'ETIMEDOUT' ? ` after the ${SCENARIO_TIMEOUT_MS / 60_000} min limit` : '';
+    console.error(`Scenario '${name}' failed${timedOut} (exit ${child.status}, signal ${child.signal}):\n${child.stdout}`);
     process.exit(1);
   }
   if (json) {

@@ -1,5 +1,6 @@
 /**
- * The piscina entry module: runs one task's runner inside a worker thread.
+ * Runs one task's runner inside a worker thread (loaded by workers/entry.cts,
+ * the file piscina starts each thread with).
  *
  * It imports the runner module (cached per thread), builds the runner's
  * context, streams logs to the main thread in batches, listens for aborts on
@@ -27,14 +28,6 @@ import { copyJsonValue, JsonValueError } from '../src/json-value.js';
 import { describeValue } from '../src/describe.js';
 import type { LogLevel, TaskLogger } from '../src/types.js';
 
-/*
- * piscina first tries require() on its entry file. Loaded that way (through
- * require(esm), or a CommonJS transform such as tsx's), this module and the
- * runners' `import 'tasker'` would get two copies of src/errors.js, and a
- * runner's `reason instanceof AbortError` would be false. A top-level await
- * makes require() refuse the module, so piscina falls back to import().
- */
-await Promise.resolve();
 
 const LOG_BATCH_SIZE = 256;
 const LOG_FLUSH_INTERVAL_MS = 20;

@@ -26,7 +26,7 @@ import {
 import type { ResourceLimits } from '../resource-limits.js';
 import type { EngineLogger } from '../types.js';
 
-const WORKER_ENTRY = fileURLToPath(new URL('../../workers/runner-host.js', import.meta.url));
+const WORKER_ENTRY = fileURLToPath(new URL('../../workers/entry.cjs', import.meta.url));
 /** How long an extra thread (above minThreads) stays when it has nothing to run. */
 const IDLE_THREAD_MS = 10_000;
 /** How long a response may wait for log batches it announced (they travel on another port). */
