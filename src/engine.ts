@@ -30,6 +30,7 @@ import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.
 import { serializeError, type WireLogEntry } from './protocol.js';
 import { Registry, type TaskRecord } from './registry.js';
 import { profileKey, type ResourceLimits } from './resource-limits.js';
+import { outcomeKind, retryDelay, shouldRetry, type RetryPolicy } from './retry.js';
 import { resolveRunner, type ResolvedRunner, type RunnerOptions } from './runner-spec.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { canTransition, isEnded } from './state-machine.js';
@@ -37,8 +38,20 @@ import { Committer } from './store/committer.js';
 import { JournalStore } from './store/journal-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
-import type { ValidTaskDef } from './task-definition.js';
-import type { AddTaskDef, EndedTaskStatus, JsonValue, ListenLogsOptions, LogEntry, RunnerSpec, TaskStatus } from './types.js';
+import type { ValidTaskDef, ValidTaskPatch } from './task-definition.js';
+import { TimerQueue } from './timer-queue.js';
+import type {
+  AddTaskDef,
+  Attempt,
+  ConcurrencyCondition,
+  EndedTaskStatus,
+  JsonValue,
+  ListenLogsOptions,
+  LogEntry,
+  RunnerSpec,
+  StopOptions,
+  TaskStatus,
+} from './types.js';
 
 export type Emit = <K extends keyof TaskerEvents>(name: K, ...args: TaskerEvents[K]) => void;
 
@@ -47,10 +60,16 @@ type EngineState = 'stopped' | 'started' | 'stopping';
 interface Running {
   handle: RunHandle;
   abortReason: SerializedError | null;
+  /** The abort puts the task back to `new` (a stop's or postponeTask's requeue) instead of ending it. */
+  requeue: boolean;
   timeoutTimer: unknown;
+  /** Settles once the run's outcome is applied and stored (ended, retried or requeued). */
   ended: Promise<void>;
   markEnded: () => void;
 }
+
+/** Without a retry policy, a task interrupted by a process death is requeued at most this many runs in all. */
+const INTERRUPTED_REQUEUE_RUNS = 3;
 
 interface Waiter {
   resolve(value: unknown): void;
@@ -87,10 +106,16 @@ export class Engine {
   #idle = true;
   #pumping = false;
   #closing: Promise<void> | null = null;
+  /** `new` tasks waiting for their retry time (`runAfter`) before they enter the queue. */
+  readonly #delayed: TimerQueue<string>;
+  /** Queue timeouts of `new` tasks. */
+  readonly #queueDeadlines: TimerQueue<string>;
 
   constructor(options: ResolvedOptions, emit: Emit) {
     this.#options = options;
     this.#emit = emit;
+    this.#delayed = new TimerQueue(options.clock, (uuid) => this.#release(uuid));
+    this.#queueDeadlines = new TimerQueue(options.clock, (uuid) => this.#onQueueTimeout(uuid));
     this.#store =
       options.store ??
       (options.persistDir === null
@@ -122,20 +147,36 @@ export class Engine {
         cause: error,
       });
     }
-    stored.sort((a, b) => (a.task.uuid < b.task.uuid ? -1 : a.task.uuid > b.task.uuid ? 1 : 0));
+    // FIFO among equal priorities: by the time each task (re-)entered the queue, then by uuid (time-ordered).
+    const queuedTime = (task: TaskDoc): number => (task.queuedAt ?? task.createdAt).getTime();
+    stored.sort((a, b) => queuedTime(a.task) - queuedTime(b.task) || (a.task.uuid < b.task.uuid ? -1 : a.task.uuid > b.task.uuid ? 1 : 0));
     for (const { task, logs } of stored) {
       const record: TaskRecord = { doc: task, logs, seq: ++this.#seq };
       this.#registry.add(record);
       if (task.status === 'new') this.#queue(record);
     }
     for (const record of this.#registry.values()) {
-      if (record.doc.status === 'running') {
-        // It was running when its process died: nothing runs it any more.
-        this.#end(record, 'running', 'aborted', {
-          abortReason: abortReason(AbortCodes.INTERRUPTED, 'The task was running when the tasker stopped unexpectedly (process exit or crash)'),
-        });
-      }
+      if (record.doc.status === 'running') this.#onInterrupted(record);
     }
+  }
+
+  /** A task found `running` at start-up: its process died while it ran, and nothing runs it any more. */
+  #onInterrupted(record: TaskRecord): void {
+    const { doc } = record;
+    const reason = abortReason(AbortCodes.INTERRUPTED, 'The task was running when the tasker stopped unexpectedly (process exit or crash)');
+    const runner = this.#runners.get(doc.operation);
+    const policy = doc.onInterrupted ?? runner?.defaults.onInterrupted ?? this.#options.onInterrupted;
+    const retry = this.#retryPolicy(record);
+    const runs = countedRuns(doc) + 1;
+    const limit = retry?.attempts ?? INTERRUPTED_REQUEUE_RUNS;
+    if (policy === 'requeue' && runs < limit) {
+      this.#backToQueue(record, 'interrupted', reason, 0, () => {
+        this.#emit('task.requeued', doc.uuid, reason);
+        this.#emit(`task.${doc.uuid}.requeued`, reason);
+      });
+      return;
+    }
+    this.#end(record, 'running', 'aborted', { abortReason: reason });
   }
 
   // ---- runners -----------------------------------------------------------
@@ -152,7 +193,7 @@ export class Engine {
     const waiting = this.#waitingForRunner.get(operation);
     if (waiting !== undefined) {
       this.#waitingForRunner.delete(operation);
-      for (const record of waiting) this.#enqueue(record);
+      for (const record of waiting) this.#queue(record);
       this.#pump();
     }
   }
@@ -175,6 +216,10 @@ export class Engine {
     if (def.runTimeout !== undefined) doc.runTimeout = def.runTimeout;
     if (def.abortGraceMs !== undefined) doc.abortGraceMs = def.abortGraceMs;
     if (def.maxLogs !== undefined) doc.maxLogs = def.maxLogs;
+    if (def.retry !== undefined) doc.retry = def.retry;
+    if (def.queueTimeout !== undefined) doc.queueTimeout = def.queueTimeout;
+    if (def.onTaskerStop !== undefined) doc.onTaskerStop = def.onTaskerStop;
+    if (def.onInterrupted !== undefined) doc.onInterrupted = def.onInterrupted;
     const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
     // The task exists for the other calls (and may run) only once it is stored:
     // a task that runs is a task that was acknowledged.
@@ -231,6 +276,54 @@ export class Engine {
     await stored;
   }
 
+  /**
+   * Changes stored fields of a `new` task at once (in memory, then stored):
+   * it is queued again with them, keeping its place among equal priorities.
+   * Refused with ERR_TASK_STATE once the task has started.
+   */
+  async updateTask(uuid: string, patch: ValidTaskPatch): Promise<void> {
+    const record = await this.#get(uuid);
+    if (record.doc.status !== 'new') {
+      throw new TaskerError(ErrorCodes.TASK_STATE, `Task ${uuid} is ${record.doc.status}; only new tasks can be updated`);
+    }
+    this.#unqueue(record);
+    Object.assign(record.doc, patch);
+    this.#queue(record);
+    const fields = Object.keys(patch);
+    const stored = this.#committer.push({ type: 'put', task: { ...record.doc } }, () => {
+      this.#emit('task.updated', uuid, fields);
+      this.#emit(`task.${uuid}.updated`, fields);
+    });
+    this.#pump();
+    await stored;
+  }
+
+  /**
+   * A `new` task goes behind the tasks of its priority; a running one is
+   * aborted (its runner sees ERR_TASK_POSTPONED) and goes back to `new`, same
+   * uuid, behind them too. Resolves once that is stored.
+   */
+  async postponeTask(uuid: string): Promise<void> {
+    const record = await this.#get(uuid);
+    const { doc } = record;
+    if (doc.status === 'running') {
+      return this.#requestAbort(record, AbortCodes.POSTPONED, 'The task was postponed', true);
+    }
+    if (doc.status !== 'new') {
+      throw new TaskerError(ErrorCodes.TASK_STATE, `Task ${uuid} is ${doc.status}; only new and running tasks can be postponed`);
+    }
+    this.#unqueue(record);
+    record.seq = ++this.#seq;
+    doc.queuedAt = new Date(this.#options.clock.now());
+    this.#queue(record);
+    const stored = this.#committer.push({ type: 'put', task: { ...doc } }, () => {
+      this.#emit('task.postponed', uuid);
+      this.#emit(`task.${uuid}.postponed`);
+    });
+    this.#pump();
+    await stored;
+  }
+
   /** Aborts a new or running task; resolves once it has ended. No-op on an ended task. */
   async abortTask(uuid: string, reason: string | undefined): Promise<void> {
     const record = await this.#get(uuid);
@@ -249,6 +342,8 @@ export class Engine {
     if (signal?.aborted === true) return;
     this.#state = 'started';
     this.#poolFor(this.#options.resourceLimits, true);
+    this.#delayed.resume();
+    this.#queueDeadlines.resume();
     if (signal !== undefined) {
       const onAbort = (): void => void this.stop();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -259,27 +354,52 @@ export class Engine {
     this.#checkIdle();
   }
 
-  stop(): Promise<void> {
+  stop(options: StopOptions = {}): Promise<void> {
     this.#stopRequestedAt = this.#startRequests;
     if (this.#stopping !== null) return this.#stopping;
     if (this.#state !== 'started') return this.#ready.then(() => this.#committer.flush(), () => {});
     this.#state = 'stopping';
-    this.#stopping = this.#doStop().finally(() => {
+    this.#stopping = this.#doStop(options).finally(() => {
       this.#stopping = null;
     });
     return this.#stopping;
   }
 
-  async #doStop(): Promise<void> {
+  /**
+   * Stops dispatching, then deals with each task as its stop policy says (the
+   * task's `onTaskerStop`, else its runner's, else `stop()`'s options): running
+   * ones are aborted, waited for, or requeued; queued ones kept or aborted.
+   */
+  async #doStop(options: StopOptions): Promise<void> {
     this.#startSignalCleanup?.();
     this.#startSignalCleanup = null;
+    this.#delayed.pause();
+    this.#queueDeadlines.pause();
+    const stopped = 'The tasker was stopped';
+    for (const record of this.#registry.values()) {
+      if (record.doc.status === 'new' && this.#stopPolicy(record).queued === 'abort') {
+        void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, stopped);
+      }
+    }
     const ended: Promise<void>[] = [];
+    const waited: TaskRecord[] = [];
     for (const [uuid, running] of this.#running) {
       const record = this.#registry.get(uuid);
-      if (record !== undefined) void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, 'The tasker was stopped');
       ended.push(running.ended);
+      if (record === undefined) continue;
+      const policy = this.#stopPolicy(record).running ?? options.running ?? 'abort';
+      if (policy === 'wait') waited.push(record);
+      else void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, stopped, policy === 'requeue');
+    }
+    let waitTimer: unknown;
+    if (waited.length > 0 && options.timeout !== undefined) {
+      const timeout = options.timeout;
+      waitTimer = this.#options.clock.setTimeout(() => {
+        for (const record of waited) void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, `${stopped}; the task did not finish within the stop timeout of ${timeout} ms`);
+      }, timeout);
     }
     await Promise.all(ended);
+    if (waitTimer !== undefined) this.#options.clock.clearTimeout(waitTimer);
     await this.#committer.flush();
     await this.#compact();
     const pools = [...this.#pools.values()];
@@ -303,6 +423,10 @@ export class Engine {
       await this.#store.close();
     })();
     return this.#closing;
+  }
+
+  #stopPolicy(record: TaskRecord): { running?: 'abort' | 'wait' | 'requeue'; queued?: 'keep' | 'abort' } {
+    return { ...this.#runners.get(record.doc.operation)?.defaults.onTaskerStop, ...record.doc.onTaskerStop };
   }
 
   async #compact(): Promise<void> {
@@ -412,29 +536,73 @@ export class Engine {
 
   // ---- internals: queue and dispatch -----------------------------------------
 
-  /** A new task enters the queue if its operation has a runner, else waits for one. */
+  /**
+   * A new task enters the queue if its operation has a runner and its retry
+   * time has come; else it waits for the runner, or for the time. Its queue
+   * timeout, if any, counts from when it (re-)entered the queue.
+   */
   #queue(record: TaskRecord): void {
-    if (this.#runners.has(record.doc.operation)) {
-      this.#enqueue(record);
+    const { doc } = record;
+    const runner = this.#runners.get(doc.operation);
+    const queueTimeout = doc.queueTimeout ?? runner?.defaults.queueTimeout;
+    if (queueTimeout !== undefined) this.#queueDeadlines.schedule(doc.uuid, (doc.queuedAt ?? doc.createdAt).getTime() + queueTimeout);
+    if (runner === undefined) {
+      let waiting = this.#waitingForRunner.get(doc.operation);
+      if (waiting === undefined) this.#waitingForRunner.set(doc.operation, (waiting = new Set()));
+      waiting.add(record);
       return;
     }
-    let waiting = this.#waitingForRunner.get(record.doc.operation);
-    if (waiting === undefined) this.#waitingForRunner.set(record.doc.operation, (waiting = new Set()));
-    waiting.add(record);
-  }
-
-  #enqueue(record: TaskRecord): void {
+    if (doc.runAfter !== undefined && doc.runAfter.getTime() > this.#options.clock.now()) {
+      this.#delayed.schedule(doc.uuid, doc.runAfter.getTime());
+      return;
+    }
     this.#scheduler.enqueue({
-      uuid: record.doc.uuid,
-      doc: record.doc,
-      priority: record.doc.priority,
+      uuid: doc.uuid,
+      doc,
+      priority: doc.priority,
       seq: record.seq,
-      conditions: record.doc.concurrency ?? [],
+      conditions: this.#conditionsOf(record, runner),
     });
   }
 
+  /** The tasker's conditions, then the runner's, then the task's own: all must hold. */
+  #conditionsOf(record: TaskRecord, runner: ResolvedRunner): ConcurrencyCondition[] {
+    const own = record.doc.concurrency ?? [];
+    const defaults = runner.defaults.concurrency ?? [];
+    const global = this.#options.concurrency;
+    return global.length === 0 && defaults.length === 0 ? own : [...global, ...defaults, ...own];
+  }
+
+  /** Takes a new task out of wherever it waits (queue, retry time, runner), and drops its queue timeout. */
   #unqueue(record: TaskRecord): void {
-    if (!this.#scheduler.remove(record.doc.uuid)) this.#waitingForRunner.get(record.doc.operation)?.delete(record);
+    const { uuid } = record.doc;
+    this.#queueDeadlines.cancel(uuid);
+    if (this.#scheduler.remove(uuid)) return;
+    if (this.#delayed.cancel(uuid)) return;
+    this.#waitingForRunner.get(record.doc.operation)?.delete(record);
+  }
+
+  /** A task's retry time has come: it joins the queue. */
+  #release(uuid: string): void {
+    const record = this.#registry.get(uuid);
+    if (record === undefined || record.doc.status !== 'new') return;
+    this.#queue(record);
+    this.#pump();
+  }
+
+  #onQueueTimeout(uuid: string): void {
+    const record = this.#registry.get(uuid);
+    if (record === undefined || record.doc.status !== 'new') return;
+    const timeout = record.doc.queueTimeout ?? this.#runners.get(record.doc.operation)?.defaults.queueTimeout;
+    void this.#requestAbort(record, AbortCodes.QUEUE_TIMEOUT, `The task did not start within its queueTimeout of ${timeout} ms`);
+  }
+
+  #retryPolicy(record: TaskRecord): RetryPolicy | undefined {
+    return record.doc.retry ?? this.#runners.get(record.doc.operation)?.defaults.retry;
+  }
+
+  #maxLogs(record: TaskRecord): number {
+    return record.doc.maxLogs ?? this.#runners.get(record.doc.operation)?.defaults.maxLogs ?? this.#options.maxLogsPerTask;
   }
 
   /** Starts queued tasks while threads are free. */
@@ -468,14 +636,17 @@ export class Engine {
   #run(record: TaskRecord): void {
     const { doc } = record;
     const runner = this.#runners.get(doc.operation)!;
-    if (!this.#transition(record, 'new', 'running', { startedAt: new Date(this.#options.clock.now()) }, () => {
+    this.#queueDeadlines.cancel(doc.uuid);
+    delete doc.runAfter;
+    if (null === this.#transition(record, 'new', 'running', { startedAt: new Date(this.#options.clock.now()) }, () => {
       this.#emit('task.run', doc.uuid);
       this.#emit(`task.${doc.uuid}.run`);
     })) return;
     this.#scheduler.markRunning(doc.uuid, doc);
     let markEnded!: () => void;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
-    const running: Running = { handle: undefined as unknown as RunHandle, abortReason: null, timeoutTimer: undefined, ended, markEnded };
+    const running: Running = { handle: undefined as unknown as RunHandle, abortReason: null, requeue: false, timeoutTimer: undefined, ended, markEnded };
+    const runTimeout = doc.runTimeout ?? runner.defaults.runTimeout;
     this.#running.set(doc.uuid, running);
     running.handle = this.#poolFor(runner.resourceLimits ?? this.#options.resourceLimits, false).run(
       {
@@ -486,19 +657,19 @@ export class Engine {
         priority: doc.priority,
         createdAt: doc.createdAt,
         startedAt: doc.startedAt!,
+        attempt: (doc.attempts?.length ?? 0) + 1,
         moduleUrl: runner.moduleUrl,
         exportName: runner.exportName,
-        maxLogs: Math.max(0, (doc.maxLogs ?? this.#options.maxLogsPerTask) - record.logs.length),
+        maxLogs: Math.max(0, this.#maxLogs(record) - record.logs.length),
       },
       (outcome) => this.#onRunSettled(record, outcome),
-      doc.runTimeout === undefined ? undefined : () => this.#startRunTimeout(record, running),
+      runTimeout === undefined ? undefined : () => this.#startRunTimeout(record, running, runTimeout),
     );
   }
 
   /** The run timeout counts from the moment the thread begins the task, not from dispatch. */
-  #startRunTimeout(record: TaskRecord, running: Running): void {
-    const { runTimeout } = record.doc;
-    if (runTimeout === undefined || this.#running.get(record.doc.uuid) !== running) return;
+  #startRunTimeout(record: TaskRecord, running: Running, runTimeout: number): void {
+    if (this.#running.get(record.doc.uuid) !== running) return;
     running.timeoutTimer = this.#options.clock.setTimeout(() => {
       void this.#requestAbort(record, AbortCodes.RUN_TIMEOUT, `The task did not finish within its runTimeout of ${runTimeout} ms`);
     }, runTimeout);
@@ -509,23 +680,81 @@ export class Engine {
     const running = this.#running.get(uuid);
     if (running === undefined) return;
     this.#running.delete(uuid);
+    this.#scheduler.markEnded(uuid);
     if (running.timeoutTimer !== undefined) this.#options.clock.clearTimeout(running.timeoutTimer);
     const dropped = outcome.logsDropped;
-    const fields: Partial<TaskDoc> = dropped > 0 ? { logsDropped: (record.doc.logsDropped ?? 0) + dropped } : {};
-    if (running.abortReason !== null) {
+    if (dropped > 0) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + dropped;
+    const fields: Partial<TaskDoc> = {};
+    const reason = running.abortReason;
+    let stored: Promise<void> | null;
+    if (reason !== null) {
       if (outcome.kind === 'terminated') fields.terminated = true;
-      this.#end(record, 'running', 'aborted', { ...fields, abortReason: running.abortReason });
+      if (running.requeue) {
+        stored = this.#backToQueue(record, 'requeued', reason, 0, () => {
+          this.#emit('task.requeued', uuid, reason);
+          this.#emit(`task.${uuid}.requeued`, reason);
+        });
+      } else {
+        stored = this.#retryOrEnd(record, 'aborted', reason, reason.code === AbortCodes.RUN_TIMEOUT, { ...fields, abortReason: reason });
+      }
     } else if (outcome.kind === 'done') {
-      this.#end(record, 'running', 'done', { ...fields, result: outcome.result as JsonValue });
+      stored = this.#end(record, 'running', 'done', { result: outcome.result as JsonValue });
     } else {
-      this.#end(record, 'running', 'failed', { ...fields, error: outcome.kind === 'failed' ? (outcome.error as JsonValue) : null });
+      const error = outcome.kind === 'failed' ? (outcome.error as JsonValue) : null;
+      stored = this.#retryOrEnd(record, 'failed', error, false, { error });
     }
-    this.#scheduler.markEnded(uuid);
-    running.markEnded();
+    // Resolved once the outcome is stored, so that an abort or a postpone resolves after it, not before.
+    void (stored ?? Promise.resolve()).catch(() => {}).then(() => running.markEnded());
     this.#pump();
   }
 
-  #requestAbort(record: TaskRecord, code: AbortCode, message: string): Promise<void> {
+  /** A failed or timed-out attempt: retried if its policy says so, else the task ends with `status`. */
+  #retryOrEnd(record: TaskRecord, status: 'failed' | 'aborted', error: SerializedError | JsonValue, timedOut: boolean, fields: Partial<TaskDoc>): Promise<void> | null {
+    const { doc } = record;
+    const policy = this.#retryPolicy(record);
+    // An abort other than a timeout (abortTask, a signal, a stop) is a decision, never retried.
+    const retryable = status === 'failed' || timedOut;
+    const runs = countedRuns(doc) + 1;
+    if (policy !== undefined && retryable) {
+      const kind = outcomeKind(error, timedOut);
+      const onPredicateError = (e: unknown): void => this.#options.logger?.error(`tasker: the retryOn predicate of '${doc.operation}' threw; not retrying`, e);
+      if (shouldRetry(policy, runs, kind, error, onPredicateError)) {
+        const delay = retryDelay(policy.backoff, runs);
+        return this.#backToQueue(record, status, error, delay, () => {
+          const info = { attempt: runs + 1, runAfter: new Date(doc.runAfter?.getTime() ?? doc.queuedAt!.getTime()), error: structuredClone(error) };
+          this.#emit('task.retry', doc.uuid, info);
+          this.#emit(`task.${doc.uuid}.retry`, info);
+        });
+      }
+    }
+    return this.#end(record, 'running', status, fields);
+  }
+
+  /**
+   * `running → new`, same uuid: the run is added to `attempts`, and the task
+   * queues again behind those of its priority, after `delay` ms if any.
+   * Waiters keep waiting and log streams stay open.
+   */
+  #backToQueue(record: TaskRecord, outcome: Attempt['outcome'], error: SerializedError | JsonValue, delay: number, announce: () => void): Promise<void> | null {
+    const { doc } = record;
+    const now = this.#options.clock.now();
+    const queuedAt = new Date(now + delay);
+    if (doc.status !== 'running') return null;
+    const attempts = [...(doc.attempts ?? []), attemptOf(doc, outcome, error, now)];
+    // A requeued task carries no trace of the run but its attempt.
+    delete doc.startedAt;
+    delete doc.endedAt;
+    delete doc.terminated;
+    const fields: Partial<TaskDoc> = { attempts, queuedAt };
+    if (delay > 0) fields.runAfter = queuedAt;
+    const promise = this.#transition(record, 'running', 'new', fields, announce);
+    if (promise === null) return null;
+    record.seq = ++this.#seq;
+    this.#queue(record);
+    return promise;
+  }
+
+  #requestAbort(record: TaskRecord, code: AbortCode, message: string, requeue = false): Promise<void> {
     const { uuid, status } = record.doc;
     if (status === 'new') {
       this.#unqueue(record);
@@ -537,11 +766,14 @@ export class Engine {
     if (status !== 'running' || running === undefined) return this.#endedPromise(uuid);
     if (running.abortReason === null) {
       const reason = abortReason(code, message);
-      const grace = record.doc.abortGraceMs ?? this.#options.abortGraceMs;
+      const grace = record.doc.abortGraceMs ?? this.#runners.get(record.doc.operation)?.defaults.abortGraceMs ?? this.#options.abortGraceMs;
       // Not delivered when the runner has already answered: the task ends as it answered.
-      if (running.handle.abort({ name: reason.name, message: reason.message, code }, grace)) running.abortReason = reason;
+      if (running.handle.abort({ name: reason.name, message: reason.message, code }, grace)) {
+        running.abortReason = reason;
+        running.requeue = requeue;
+      }
     }
-    return running.ended.then(() => this.#endedPromise(uuid));
+    return running.ended;
   }
 
   /** Resolves once the task's end has been stored and announced. */
@@ -572,7 +804,7 @@ export class Engine {
   #onLogs(uuid: string, entries: WireLogEntry[]): void {
     const record = this.#registry.get(uuid);
     if (record === undefined || record.doc.status !== 'running') return;
-    const room = (record.doc.maxLogs ?? this.#options.maxLogsPerTask) - record.logs.length;
+    const room = this.#maxLogs(record) - record.logs.length;
     const kept = (room >= entries.length ? entries : entries.slice(0, Math.max(0, room))) as LogEntry[];
     if (kept.length < entries.length) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + entries.length - kept.length;
     if (kept.length === 0) return;
@@ -590,20 +822,28 @@ export class Engine {
   // ---- internals: transitions --------------------------------------------------
 
   /**
-   * The only place a status changes. Returns false, changing nothing, when the
-   * task is no longer in `from` (another path won the race).
+   * The only place a status changes. Returns null, changing nothing, when the
+   * task is no longer in `from` (another path won the race); else a promise
+   * settled once the change is stored and announced (never rejected: a store
+   * failure goes to the logger).
    */
-  #transition(record: TaskRecord, from: TaskStatus, to: TaskStatus, fields: Partial<TaskDoc>, announce: () => void): boolean {
-    if (record.doc.status !== from || !canTransition(from, to)) return false;
+  #transition(record: TaskRecord, from: TaskStatus, to: TaskStatus, fields: Partial<TaskDoc>, announce: () => void): Promise<void> | null {
+    if (record.doc.status !== from || !canTransition(from, to)) return null;
     Object.assign(record.doc, fields);
     record.doc.status = to;
-    void this.#committer.push({ type: 'put', task: { ...record.doc } }, announce).catch(() => {});
-    return true;
+    return this.#committer.push({ type: 'put', task: { ...record.doc } }, announce).catch(() => {});
   }
 
-  #end(record: TaskRecord, from: 'new' | 'running', status: EndedTaskStatus, fields: Partial<TaskDoc>): boolean {
+  #end(record: TaskRecord, from: 'new' | 'running', status: EndedTaskStatus, fields: Partial<TaskDoc>): Promise<void> | null {
     const { uuid } = record.doc;
-    const applied = this.#transition(record, from, status, { ...fields, endedAt: new Date(this.#options.clock.now()) }, () => {
+    const now = this.#options.clock.now();
+    const ending: Partial<TaskDoc> = { ...fields, endedAt: new Date(now) };
+    // Once a task has run more than once, its history lists every run, the last one too.
+    if (from === 'running' && record.doc.attempts !== undefined && record.doc.status === 'running') {
+      const error = status === 'done' ? undefined : status === 'failed' ? fields.error : fields.abortReason;
+      ending.attempts = [...record.doc.attempts, attemptOf(record.doc, status, error, now)];
+    }
+    const applied = this.#transition(record, from, status, ending, () => {
       this.#endsInFlight.delete(uuid);
       const { doc } = record;
       const outcome = (status === 'done' ? doc.result : status === 'failed' ? doc.error : doc.abortReason) as JsonValue;
@@ -616,11 +856,11 @@ export class Engine {
       if (streams !== undefined) for (const stream of [...streams]) stream.end();
       this.#checkIdle();
     });
-    if (!applied) return false;
+    if (applied === null) return null;
     this.#endsInFlight.add(uuid);
     this.#signalCleanups.get(uuid)?.();
     this.#signalCleanups.delete(uuid);
-    return true;
+    return applied;
   }
 
   #settleWaiters(record: TaskRecord): void {
@@ -645,7 +885,7 @@ export class Engine {
     const idle =
       this.#running.size === 0 &&
       this.#endsInFlight.size === 0 &&
-      (this.#state !== 'started' || this.#scheduler.readyCount === 0);
+      (this.#state !== 'started' || (this.#scheduler.readyCount === 0 && this.#delayed.size === 0));
     if (idle === this.#idle) return;
     this.#idle = idle;
     if (!idle) return;
@@ -653,6 +893,24 @@ export class Engine {
     for (const resolve of [...this.#idleWaiters]) resolve();
     this.#idleWaiters.clear();
   }
+}
+
+/** Runs that count against a retry budget: every one but those a stop or a postpone put back. */
+function countedRuns(doc: TaskDoc): number {
+  let runs = 0;
+  for (const attempt of doc.attempts ?? []) if (attempt.outcome !== 'requeued') runs++;
+  return runs;
+}
+
+function attemptOf(doc: TaskDoc, outcome: Attempt['outcome'], error: SerializedError | JsonValue | undefined, now: number): Attempt {
+  const attempt: Attempt = {
+    attempt: (doc.attempts?.length ?? 0) + 1,
+    startedAt: doc.startedAt ?? new Date(now),
+    endedAt: new Date(now),
+    outcome,
+  };
+  if (error !== undefined) attempt.error = structuredClone(error);
+  return attempt;
 }
 
 function abortReason(code: AbortCode, message: string): SerializedError {

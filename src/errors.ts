@@ -61,6 +61,10 @@ export const AbortCodes = {
   TASKER_STOPPED: 'ERR_TASKER_STOPPED',
   /** The task was `running` when the process died; found on restart. */
   INTERRUPTED: 'ERR_TASK_INTERRUPTED',
+  /** The task stayed `new` longer than its `queueTimeout`. */
+  QUEUE_TIMEOUT: 'ERR_TASK_QUEUE_TIMEOUT',
+  /** `postponeTask(uuid)` put the running task back to `new` (what its runner's signal says). */
+  POSTPONED: 'ERR_TASK_POSTPONED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

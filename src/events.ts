@@ -8,6 +8,13 @@
 import type { SerializedError } from './errors.js';
 import type { AddTaskDef, EndedTaskStatus, JsonValue, LogEntry } from './types.js';
 
+/** What `task.retry` carries: the number of the coming run, when it may start, and the error of the failed one. */
+export interface RetryInfo {
+  attempt: number;
+  runAfter: Date;
+  error: SerializedError | JsonValue;
+}
+
 export interface TaskerEvents {
   /** `start()` began dispatching. */
   started: [];
@@ -28,6 +35,14 @@ export interface TaskerEvents {
   'task.ended': [uuid: string, status: EndedTaskStatus, outcome: JsonValue | SerializedError];
   /** An ended task was removed (`removeTask`/`removeTasks`), with its logs. */
   'task.removed': [uuid: string];
+  /** A failed (or timed-out) run will be retried: the task is `new` again, same uuid. */
+  'task.retry': [uuid: string, retry: RetryInfo];
+  /** A running task went back to `new` without failing: a stop's or `postponeTask`'s requeue, or an interrupted run requeued at start-up. */
+  'task.requeued': [uuid: string, reason: SerializedError];
+  /** `postponeTask` moved a `new` task behind the others of its priority. */
+  'task.postponed': [uuid: string];
+  /** `updateTask` changed these fields of a `new` task. */
+  'task.updated': [uuid: string, fields: string[]];
   [prioritized: `task.${string}.prioritized`]: [priority: number];
   [run: `task.${string}.run`]: [];
   [log: `task.${string}.log`]: [log: LogEntry];
@@ -35,6 +50,10 @@ export interface TaskerEvents {
   [failed: `task.${string}.failed`]: [error: SerializedError | JsonValue];
   [aborted: `task.${string}.aborted`]: [reason: SerializedError];
   [ended: `task.${string}.ended`]: [status: EndedTaskStatus, outcome: JsonValue | SerializedError];
+  [retry: `task.${string}.retry`]: [retry: RetryInfo];
+  [requeued: `task.${string}.requeued`]: [reason: SerializedError];
+  [postponed: `task.${string}.postponed`]: [];
+  [updated: `task.${string}.updated`]: [fields: string[]];
 }
 
 export type TaskerEventName = keyof TaskerEvents;

@@ -10,7 +10,7 @@ export {
   type ErrorCode,
   type SerializedError,
 } from './errors.js';
-export type { TaskerEvents, TaskerEventName } from './events.js';
+export type { RetryInfo, TaskerEvents, TaskerEventName } from './events.js';
 export type { TaskerOptions } from './options.js';
 export { DEFAULT_ABORT_GRACE_MS, DEFAULT_MAX_LOGS_PER_TASK } from './options.js';
 export type { Clock } from './clock.js';
@@ -20,20 +20,30 @@ export type { StoreChange, StoredTask, TaskDoc, TaskStore } from './store/task-s
 export {
   LOG_LEVELS,
   type AddTaskDef,
+  type Attempt,
   type ConcurrencyCondition,
   type EndedTaskStatus,
   type EngineLogger,
   type FindManyOptions,
   type FindOptions,
+  type InterruptedPolicy,
   type JsonValue,
   type ListenLogsOptions,
   type LogEntry,
   type LogLevel,
   type RetrieveOptions,
+  type RetryBackoff,
+  type RetryOutcome,
+  type RetryPolicy,
+  type RetryPredicate,
   type Runner,
   type RunnerContext,
   type RunnerSpec,
+  type StopOptions,
+  type StopPolicy,
+  type StoredRetryPolicy,
   type Task,
+  type TaskPatch,
   type TaskLogger,
   type TaskQuery,
   type TaskSort,

@@ -6,7 +6,8 @@ import { describeValue } from './describe.js';
 import { availableParallelism } from 'node:os';
 import { systemClock, type Clock } from './clock.js';
 import { ErrorCodes } from './errors.js';
-import type { EngineLogger } from './types.js';
+import type { ConcurrencyCondition, EngineLogger, InterruptedPolicy } from './types.js';
+import { concurrency as validateConditions, interruptedPolicy } from './task-definition.js';
 import type { TaskStore } from './store/task-store.js';
 import { validateResourceLimits, type ResourceLimits } from './resource-limits.js';
 
@@ -39,6 +40,14 @@ export interface TaskerOptions {
    * `failed` with `ERR_WORKER_OUT_OF_MEMORY`. Default: Node's defaults.
    */
   resourceLimits?: ResourceLimits;
+  /** Conditions every task must meet to start, in addition to its own and its runner's ("global runConditions"). */
+  concurrency?: ConcurrencyCondition[];
+  /**
+   * At start-up, what happens to tasks that were running when the process
+   * died: `'abort'` (default; `ERR_TASK_INTERRUPTED`) or `'requeue'` (run
+   * again; the interrupted run counts as an attempt). Per task or runner: `onInterrupted`.
+   */
+  onInterrupted?: InterruptedPolicy;
 }
 
 export interface ResolvedOptions {
@@ -51,12 +60,16 @@ export interface ResolvedOptions {
   store: TaskStore | null;
   durability: 'fsync' | 'none';
   resourceLimits: ResourceLimits | null;
+  concurrency: ConcurrencyCondition[];
+  onInterrupted: InterruptedPolicy;
 }
 
 export const DEFAULT_ABORT_GRACE_MS = 1000;
 export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
 
-const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits']);
+const KNOWN = new Set([
+  'persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits', 'concurrency', 'onInterrupted',
+]);
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
@@ -81,6 +94,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     store: store(o['store']),
     durability: durability(o['durability']),
     resourceLimits: o['resourceLimits'] === undefined ? null : validateResourceLimits(o['resourceLimits'], 'options.resourceLimits', 'option'),
+    concurrency: globalConditions(o['concurrency']),
+    onInterrupted: o['onInterrupted'] === undefined ? 'abort' : interruptedPolicy(o['onInterrupted'], 'options.onInterrupted', (m) => invalid(TypeError, m)),
   };
 }
 
@@ -152,3 +167,12 @@ function store(value: unknown): TaskStore | null {
   return value as TaskStore;
 }
 
+
+function globalConditions(value: unknown): ConcurrencyCondition[] {
+  if (value === undefined) return [];
+  try {
+    return validateConditions(value);
+  } catch (error) {
+    throw invalid(TypeError, `options.${(error as Error).message}`);
+  }
+}

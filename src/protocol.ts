@@ -32,6 +32,7 @@ export interface RunRequest {
   priority: number;
   createdAt: Date;
   startedAt: Date;
+  attempt: number;
   /** `file:` URL of the runner module. */
   moduleUrl: string;
   /** Export to call; `default` when absent. */

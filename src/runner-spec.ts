@@ -8,20 +8,45 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorCodes, TaskerError } from './errors.js';
 import { validateResourceLimits, type ResourceLimits } from './resource-limits.js';
-import type { RunnerSpec } from './types.js';
+import { RetryPolicyError, validateRetryPolicy, type RetryPolicy } from './retry.js';
+import { validateFields, type ValidTaskPatch } from './task-definition.js';
+import type { ConcurrencyCondition, InterruptedPolicy, RunnerSpec, StopPolicy } from './types.js';
 
 export interface ResolvedRunner {
   moduleUrl: string;
   exportName: string;
   /** Its own memory limits, or null for the tasker's. */
   resourceLimits: ResourceLimits | null;
+  /** Defaults for its tasks (a task's own value wins; conditions add up). */
+  defaults: RunnerDefaults;
 }
 
-/** What `assignRunner(operation, runner, options)` accepts as options. */
+export type RunnerDefaults = Omit<ValidTaskPatch, 'data' | 'id' | 'priority' | 'retry'> & { retry?: RetryPolicy };
+
+/**
+ * What `assignRunner(operation, runner, options)` accepts as options: memory
+ * limits, and defaults for the operation's tasks (the seed's "task template").
+ * They apply when a task runs, so tasks added before the runner was assigned,
+ * or loaded from the store, get them too.
+ */
 export interface RunnerOptions {
   /** Memory limits for the threads running this runner (its own pool of threads). */
   resourceLimits?: ResourceLimits;
+  /** Conditions every task of this operation must also meet (added to the task's own). */
+  concurrency?: ConcurrencyCondition[];
+  runTimeout?: number;
+  abortGraceMs?: number;
+  maxLogs?: number;
+  /** The retry policy of tasks without their own; `retryOn` may be a predicate here. */
+  retry?: RetryPolicy;
+  queueTimeout?: number;
+  onTaskerStop?: StopPolicy;
+  onInterrupted?: InterruptedPolicy;
 }
+
+const RUNNER_OPTIONS = new Set([
+  'resourceLimits', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'retry', 'queueTimeout', 'onTaskerStop', 'onInterrupted',
+]);
 
 function invalid(message: string): TaskerError {
   return new TaskerError(ErrorCodes.INVALID_RUNNER, message);
@@ -32,10 +57,18 @@ export function resolveRunner(operation: string, spec: RunnerSpec | unknown, opt
     throw invalid(`The options of the runner of '${operation}' must be an object`);
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'resourceLimits') throw invalid(`The runner of '${operation}': ${key} is not a runner option`);
+    if (!RUNNER_OPTIONS.has(key)) throw invalid(`The runner of '${operation}': ${key} is not a runner option`);
   }
-  const limits = (options as RunnerOptions).resourceLimits;
+  const { resourceLimits: limits, retry, ...taskDefaults } = options as RunnerOptions;
   const resourceLimits = limits === undefined ? null : validateResourceLimits(limits, `The runner of '${operation}': resourceLimits`, 'runner');
+  let defaults: RunnerDefaults;
+  try {
+    defaults = validateFields(taskDefaults);
+    if (retry !== undefined) defaults.retry = validateRetryPolicy(retry, 'retry', true);
+  } catch (error) {
+    if (error instanceof TaskerError || error instanceof RetryPolicyError) throw invalid(`The runner of '${operation}': ${error.message}`);
+    throw error;
+  }
   if (typeof spec === 'function') {
     throw invalid(
       `The runner of '${operation}' is a function. Runners run in worker threads, and a function cannot be moved to ` +
@@ -58,7 +91,7 @@ export function resolveRunner(operation: string, spec: RunnerSpec | unknown, opt
   }
   const url = toFileUrl(operation, module);
   if (!existsSync(fileURLToPath(url))) throw invalid(`The runner module of '${operation}' does not exist: ${fileURLToPath(url)}`);
-  return { moduleUrl: url.href, exportName, resourceLimits };
+  return { moduleUrl: url.href, exportName, resourceLimits, defaults };
 }
 
 function toFileUrl(operation: string, module: unknown): URL {

@@ -9,7 +9,8 @@ import type { TaskStatus } from './types.js';
 export const TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   // new → failed: the task could not be started (its concurrency condition could not be evaluated).
   new: ['running', 'aborted', 'failed'],
-  running: ['done', 'failed', 'aborted'],
+  // running → new: retried after a failure, or requeued (a stop, postponeTask, an interrupted run at start-up).
+  running: ['done', 'failed', 'aborted', 'new'],
   done: [],
   failed: [],
   aborted: [],

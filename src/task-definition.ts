@@ -8,7 +8,8 @@ import { ErrorCodes, TaskerError } from './errors.js';
 import { copyJsonValue, JsonValueError, type JsonValue } from './json-value.js';
 import { MAX_TIMER_MS } from './options.js';
 import { compileQuery } from './query.js';
-import type { AddTaskDef, ConcurrencyCondition } from './types.js';
+import { RetryPolicyError, validateRetryPolicy, type StoredRetryPolicy } from './retry.js';
+import type { AddTaskDef, ConcurrencyCondition, InterruptedPolicy, StopPolicy } from './types.js';
 
 export interface ValidTaskDef {
   operation: string;
@@ -20,9 +21,22 @@ export interface ValidTaskDef {
   abortGraceMs?: number;
   maxLogs?: number;
   abortSignal?: AbortSignal;
+  retry?: StoredRetryPolicy;
+  queueTimeout?: number;
+  onTaskerStop?: StopPolicy;
+  onInterrupted?: InterruptedPolicy;
 }
 
-const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'abortSignal']);
+/** A validated `updateTask` patch: the stored fields it sets. */
+export type ValidTaskPatch = Partial<Omit<ValidTaskDef, 'operation' | 'abortSignal'>>;
+
+/** The fields `updateTask` may change: those stored with a task that only matter before it runs or when it runs. */
+export const PATCHABLE_FIELDS = [
+  'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'retry', 'queueTimeout', 'onTaskerStop', 'onInterrupted',
+] as const;
+
+const KNOWN = new Set<string>(['operation', 'abortSignal', ...PATCHABLE_FIELDS]);
+const PATCHABLE = new Set<string>(PATCHABLE_FIELDS);
 
 function invalid(message: string, cause?: unknown): TaskerError {
   return new TaskerError(ErrorCodes.INVALID_TASK, message, cause === undefined ? undefined : { cause });
@@ -35,7 +49,30 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
     if (!KNOWN.has(key)) throw invalid(`${key} is not a task field`);
   }
   if (typeof d.operation !== 'string' || d.operation.length === 0) throw invalid('operation must be a non-empty string');
-  const valid: ValidTaskDef = { operation: d.operation, priority: priority(d.priority) };
+  const valid: ValidTaskDef = { operation: d.operation, priority: priority(d.priority), ...validateFields(d) };
+  if (d.abortSignal !== undefined) {
+    if (!(d.abortSignal instanceof AbortSignal)) throw invalid('abortSignal must be an AbortSignal');
+    valid.abortSignal = d.abortSignal;
+  }
+  return valid;
+}
+
+/** Validates an `updateTask` patch: an object of patchable fields. */
+export function validateTaskPatch(patch: unknown): ValidTaskPatch {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw invalid('The patch must be an object');
+  const keys = Object.keys(patch);
+  for (const key of keys) {
+    if (!PATCHABLE.has(key)) throw invalid(`${key} cannot be changed by updateTask; it may change ${PATCHABLE_FIELDS.join(', ')}`);
+  }
+  if (keys.length === 0) throw invalid('The patch is empty');
+  const valid: ValidTaskPatch = validateFields(patch as AddTaskDef);
+  if ('priority' in patch) valid.priority = priority((patch as AddTaskDef).priority);
+  return valid;
+}
+
+/** The optional stored fields shared by a definition and a patch (priority aside). */
+export function validateFields(d: Partial<AddTaskDef>): ValidTaskPatch {
+  const valid: ValidTaskPatch = {};
   if (d.data !== undefined) valid.data = json(d.data, 'data');
   if (d.id !== undefined) valid.id = json(d.id, 'id');
   if (d.concurrency !== undefined) valid.concurrency = concurrency(d.concurrency);
@@ -47,11 +84,40 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
     }
     valid.maxLogs = d.maxLogs;
   }
-  if (d.abortSignal !== undefined) {
-    if (!(d.abortSignal instanceof AbortSignal)) throw invalid('abortSignal must be an AbortSignal');
-    valid.abortSignal = d.abortSignal;
+  if (d.retry !== undefined) {
+    try {
+      valid.retry = validateRetryPolicy(d.retry, 'retry', false) as StoredRetryPolicy;
+    } catch (error) {
+      if (error instanceof RetryPolicyError) throw invalid(error.message);
+      throw error;
+    }
   }
+  if (d.queueTimeout !== undefined) valid.queueTimeout = duration(d.queueTimeout, 'queueTimeout', false);
+  if (d.onTaskerStop !== undefined) valid.onTaskerStop = stopPolicy(d.onTaskerStop, 'onTaskerStop');
+  if (d.onInterrupted !== undefined) valid.onInterrupted = interruptedPolicy(d.onInterrupted, 'onInterrupted', invalid);
   return valid;
+}
+
+function stopPolicy(value: unknown, path: string): StopPolicy {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${path} must be an object { running?, queued? }`);
+  const policy: StopPolicy = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'running') {
+      if (v !== 'abort' && v !== 'wait' && v !== 'requeue') throw invalid(`${path}.running must be 'abort', 'wait' or 'requeue', got ${describeValue(v)}`);
+      policy.running = v;
+    } else if (key === 'queued') {
+      if (v !== 'keep' && v !== 'abort') throw invalid(`${path}.queued must be 'keep' or 'abort', got ${describeValue(v)}`);
+      policy.queued = v;
+    } else {
+      throw invalid(`${path}.${key} is not a stop policy field`);
+    }
+  }
+  return policy;
+}
+
+export function interruptedPolicy(value: unknown, path: string, fail: (message: string) => Error): InterruptedPolicy {
+  if (value !== 'abort' && value !== 'requeue') throw fail(`${path} must be 'abort' or 'requeue', got ${describeValue(value)}`);
+  return value;
 }
 
 export function priority(value: unknown): number {
@@ -76,7 +142,7 @@ function duration(value: unknown, name: string, zeroAllowed: boolean): number {
   return value;
 }
 
-function concurrency(value: unknown): ConcurrencyCondition[] {
+export function concurrency(value: unknown): ConcurrencyCondition[] {
   if (!Array.isArray(value)) throw invalid('concurrency must be an array of { scope, query, limit }');
   // Array.from visits holes too (as undefined), where map would skip them.
   return Array.from(value as unknown[], (raw: unknown, index) => {

@@ -13,7 +13,8 @@ import { resolveOptions, type ResolvedOptions, type TaskerOptions } from './opti
 import { compileQuery, validateCount, validateSort } from './query.js';
 import { toPublicTask, type OutputOptions } from './registry.js';
 import type { RunnerOptions } from './runner-spec.js';
-import { priority as validatePriority, validateTaskDef } from './task-definition.js';
+import { priority as validatePriority, validateTaskDef, validateTaskPatch } from './task-definition.js';
+import { validateStopOptions } from './stop-options.js';
 import {
   LOG_LEVELS,
   type AddTaskDef,
@@ -24,7 +25,9 @@ import {
   type LogEntry,
   type RetrieveOptions,
   type RunnerSpec,
+  type StopOptions,
   type Task,
+  type TaskPatch,
   type TaskQuery,
 } from './types.js';
 
@@ -55,9 +58,13 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     await this.#engine.start(abortSignal);
   }
 
-  /** Stops dispatching, aborts running tasks and waits for them, flushes the store, closes the threads. */
-  stop(): Promise<void> {
-    return this.#engine.stop();
+  /**
+   * Stops dispatching, deals with running tasks (by default aborts them; see
+   * `options.running` and each task's `onTaskerStop`) and waits for them,
+   * flushes the store, closes the threads.
+   */
+  async stop(options?: StopOptions): Promise<void> {
+    await this.#engine.stop(validateStopOptions(options));
   }
 
   /**
@@ -108,6 +115,25 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     const test = compileQuery(query);
     await this.#engine.ready();
     return this.#engine.removeTasks(this.#engine.registry.filter(test));
+  }
+
+  /**
+   * Changes fields of a `new` task at once (`data`, `priority`, `concurrency`,
+   * `runTimeout`, `retry`, `queueTimeout`, …). Rejects with `ERR_TASK_STATE`
+   * once the task has started, `ERR_INVALID_TASK` for a malformed patch.
+   */
+  async updateTask<Data = JsonValue>(uuid: string, patch: TaskPatch<Data>): Promise<void> {
+    const valid = validateTaskPatch(patch);
+    await this.#engine.updateTask(uuid, valid);
+  }
+
+  /**
+   * Puts a task behind the others of its priority. A running task is aborted
+   * (its signal's reason has code `ERR_TASK_POSTPONED`) and goes back to
+   * `new`, same uuid. Resolves once that is stored.
+   */
+  async postponeTask(uuid: string): Promise<void> {
+    await this.#engine.postponeTask(uuid);
   }
 
   /** Changes the priority of a `new` task; the queue is re-sorted at once. */

@@ -10,11 +10,13 @@
  */
 import type { SerializedError } from './errors.js';
 import type { JsonValue } from './json-value.js';
+import type { StoredRetryPolicy } from './retry.js';
 
 export type { JsonValue } from './json-value.js';
 export type { SerializedError } from './errors.js';
+export type { RetryBackoff, RetryOutcome, RetryPolicy, RetryPredicate, StoredRetryPolicy } from './retry.js';
 
-/** `new → running → done | failed | aborted`, and `new → aborted`. */
+/** `new → running → done | failed | aborted`, `new → aborted`, and `running → new` (retry, requeue, postpone). */
 export type TaskStatus = 'new' | 'running' | 'done' | 'failed' | 'aborted';
 export type EndedTaskStatus = 'done' | 'failed' | 'aborted';
 
@@ -50,6 +52,34 @@ export interface ConcurrencyCondition {
   limit: number;
 }
 
+/**
+ * What a stop does to a task: for a running one, abort it (`'abort'`), let it
+ * finish (`'wait'`) or abort it and put it back to `new` to run after the next
+ * start (`'requeue'`); for a queued (`new`) one, keep it (`'keep'`) or abort it.
+ */
+export interface StopPolicy {
+  running?: 'abort' | 'wait' | 'requeue';
+  queued?: 'keep' | 'abort';
+}
+
+/** What happens, at the next start-up, to a task that was running when its process died. */
+export type InterruptedPolicy = 'abort' | 'requeue';
+
+/** One run of a task that ran more than once (see `Task.attempts`). */
+export interface Attempt {
+  /** 1 for the first run. */
+  attempt: number;
+  startedAt: Date;
+  endedAt: Date;
+  /**
+   * `failed`, `aborted` (a timeout, say), `done`; `interrupted` (the process
+   * died while it ran); `requeued` (a stop or `postponeTask` put it back).
+   */
+  outcome: 'done' | 'failed' | 'aborted' | 'interrupted' | 'requeued';
+  /** The error (failed) or abort reason (aborted, requeued) of that run. */
+  error?: SerializedError | JsonValue;
+}
+
 export interface Task<Data = JsonValue, Result = JsonValue> {
   uuid: string;
   id?: JsonValue;
@@ -72,6 +102,17 @@ export interface Task<Data = JsonValue, Result = JsonValue> {
   abortGraceMs?: number;
   maxLogs?: number;
   concurrency?: ConcurrencyCondition[];
+  retry?: StoredRetryPolicy;
+  /** Milliseconds a task may stay `new` (from `queuedAt`, else `createdAt`) before it is aborted. */
+  queueTimeout?: number;
+  onTaskerStop?: StopPolicy;
+  onInterrupted?: InterruptedPolicy;
+  /** Every run, once a task has run more than once (a retry, a requeue); absent otherwise. */
+  attempts?: Attempt[];
+  /** A `new` task waiting for a retry does not start before this time. */
+  runAfter?: Date;
+  /** When a task went back to the queue (retry, requeue, postpone); its place among equal priorities. */
+  queuedAt?: Date;
   /** Log entries not kept because the task reached `maxLogsPerTask`. */
   logsDropped?: number;
   /** Present only when asked for with `withLogs`. */
@@ -93,6 +134,26 @@ export interface AddTaskDef<Data = unknown> {
   maxLogs?: number;
   /** Aborts the task when it fires (while new or running). */
   abortSignal?: AbortSignal;
+  /** Runs it again after a failure (same task, same uuid). `retryOn` is a list of outcomes here. */
+  retry?: StoredRetryPolicy;
+  /** Aborts the task (`ERR_TASK_QUEUE_TIMEOUT`) if it is still `new` after this many ms. */
+  queueTimeout?: number;
+  /** What `stop()` does to this task; overrides `stop()`'s options. */
+  onTaskerStop?: StopPolicy;
+  /** Overrides the tasker's `onInterrupted` for this task. */
+  onInterrupted?: InterruptedPolicy;
+}
+
+/** The fields `updateTask(uuid, patch)` may change on a `new` task. */
+export type TaskPatch<Data = unknown> = Partial<
+  Pick<AddTaskDef<Data>, 'data' | 'id' | 'priority' | 'concurrency' | 'runTimeout' | 'abortGraceMs' | 'maxLogs' | 'retry' | 'queueTimeout' | 'onTaskerStop' | 'onInterrupted'>
+>;
+
+export interface StopOptions {
+  /** What happens to running tasks without their own `onTaskerStop.running`. Default `'abort'`. */
+  running?: 'abort' | 'wait' | 'requeue';
+  /** With `'wait'`: milliseconds after which the tasks still running are aborted. Default: no limit. */
+  timeout?: number;
 }
 
 export interface RetrieveOptions {
@@ -129,6 +190,8 @@ export interface RunnerContext<Data = JsonValue> {
   priority: number;
   createdAt: Date;
   startedAt: Date;
+  /** 1 for the first run, 2 for the first retry, … */
+  attempt: number;
   logger: TaskLogger;
   abortSignal: AbortSignal;
 }

@@ -231,6 +231,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       priority: request.priority,
       createdAt: request.createdAt,
       startedAt: request.startedAt,
+      attempt: request.attempt,
       logger: makeLogger(sender),
       abortSignal: controller.signal,
     });

@@ -10,8 +10,8 @@ import type { TaskDoc } from './task-store.js';
 
 type Json = Record<string, unknown>;
 
-const NESTED_FIELDS = ['id', 'data', 'result', 'error', 'abortReason', 'concurrency'] as const;
-const DATE_FIELDS = ['createdAt', 'startedAt', 'endedAt'] as const;
+const NESTED_FIELDS = ['id', 'data', 'result', 'error', 'abortReason', 'concurrency', 'attempts', 'retry'] as const;
+const DATE_FIELDS = ['createdAt', 'startedAt', 'endedAt', 'runAfter', 'queuedAt'] as const;
 
 export function encodeTask(task: TaskDoc): Json {
   const out: Json = { ...task };

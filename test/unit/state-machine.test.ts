@@ -5,7 +5,10 @@ import { TRANSITIONS, canTransition, isEnded } from '../../dist/src/state-machin
 
 const STATUSES: readonly TaskStatus[] = ['new', 'running', 'done', 'failed', 'aborted'];
 
-/** The lifecycle: new → running → done | failed | aborted; new → aborted; new → failed (condition error). */
+/**
+ * The lifecycle: new → running → done | failed | aborted; new → aborted; new → failed (condition error);
+ * running → new (retry, requeue, postpone).
+ */
 const ALLOWED: ReadonlySet<string> = new Set([
   'new→running',
   'new→aborted',
@@ -13,6 +16,7 @@ const ALLOWED: ReadonlySet<string> = new Set([
   'running→done',
   'running→failed',
   'running→aborted',
+  'running→new',
 ]);
 
 describe('state machine', () => {
@@ -30,10 +34,10 @@ describe('state machine', () => {
     }
   }
 
-  test('no status may transition to itself or back to new', () => {
+  test('no status may transition to itself; only a running task goes back to new', () => {
     for (const status of STATUSES) {
       assert.equal(canTransition(status, status), false, status);
-      assert.equal(canTransition(status, 'new'), false, status);
+      assert.equal(canTransition(status, 'new'), status === 'running', status);
     }
   });
 
