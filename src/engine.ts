@@ -155,9 +155,10 @@ export class Engine {
       this.#registry.add(record);
       if (task.status === 'new') this.#queue(record);
     }
-    for (const record of this.#registry.values()) {
-      if (record.doc.status === 'running') this.#onInterrupted(record);
-    }
+    // In uuid order: tasks requeued at one instant keep the order a later restart gives them (equal queuedAt, then uuid).
+    const interrupted = [...this.#registry.values()].filter((record) => record.doc.status === 'running');
+    interrupted.sort((a, b) => (a.doc.uuid < b.doc.uuid ? -1 : 1));
+    for (const record of interrupted) this.#onInterrupted(record);
   }
 
   /** A task found `running` at start-up: its process died while it ran, and nothing runs it any more. */
@@ -170,7 +171,7 @@ export class Engine {
     const runs = countedRuns(doc) + 1;
     const limit = retry?.attempts ?? INTERRUPTED_REQUEUE_RUNS;
     if (policy === 'requeue' && runs < limit) {
-      this.#backToQueue(record, 'interrupted', reason, 0, () => {
+      this.#backToQueue(record, 'interrupted', reason, this.#options.clock.now(), 0, () => {
         this.#emit('task.requeued', doc.uuid, reason);
         this.#emit(`task.${doc.uuid}.requeued`, reason);
       });
@@ -610,6 +611,8 @@ export class Engine {
     if (this.#pumping || this.#state !== 'started') return;
     this.#pumping = true;
     try {
+      // A task past its queue timeout is aborted, not started, even if its timer has not fired yet.
+      this.#queueDeadlines.fireDue();
       while (this.#running.size < this.#options.maxThreads) {
         const next = this.#scheduler.next();
         if (next === null) break;
@@ -690,7 +693,7 @@ export class Engine {
     if (reason !== null) {
       if (outcome.kind === 'terminated') fields.terminated = true;
       if (running.requeue) {
-        stored = this.#backToQueue(record, 'requeued', reason, 0, () => {
+        stored = this.#backToQueue(record, 'requeued', reason, this.#options.clock.now(), 0, () => {
           this.#emit('task.requeued', uuid, reason);
           this.#emit(`task.${uuid}.requeued`, reason);
         });
@@ -720,8 +723,9 @@ export class Engine {
       const onPredicateError = (e: unknown): void => this.#options.logger?.error(`tasker: the retryOn predicate of '${doc.operation}' threw; not retrying`, e);
       if (shouldRetry(policy, runs, kind, error, onPredicateError)) {
         const delay = retryDelay(policy.backoff, runs);
-        return this.#backToQueue(record, status, error, delay, () => {
-          const info = { attempt: runs + 1, runAfter: new Date(doc.runAfter?.getTime() ?? doc.queuedAt!.getTime()), error: structuredClone(error) };
+        const now = this.#options.clock.now();
+        return this.#backToQueue(record, status, error, now, delay, () => {
+          const info = { attempt: runs + 1, runAfter: new Date(now + delay), error: structuredClone(error) };
           this.#emit('task.retry', doc.uuid, info);
           this.#emit(`task.${doc.uuid}.retry`, info);
         });
@@ -735,9 +739,15 @@ export class Engine {
    * queues again behind those of its priority, after `delay` ms if any.
    * Waiters keep waiting and log streams stay open.
    */
-  #backToQueue(record: TaskRecord, outcome: Attempt['outcome'], error: SerializedError | JsonValue, delay: number, announce: () => void): Promise<void> | null {
+  #backToQueue(
+    record: TaskRecord,
+    outcome: Attempt['outcome'],
+    error: SerializedError | JsonValue,
+    now: number,
+    delay: number,
+    announce: () => void,
+  ): Promise<void> | null {
     const { doc } = record;
-    const now = this.#options.clock.now();
     const queuedAt = new Date(now + delay);
     if (doc.status !== 'running') return null;
     const attempts = [...(doc.attempts ?? []), attemptOf(doc, outcome, error, now)];

@@ -66,8 +66,10 @@ export function validateTaskPatch(patch: unknown): ValidTaskPatch {
   }
   if (keys.length === 0) throw invalid('The patch is empty');
   const valid: ValidTaskPatch = validateFields(patch as AddTaskDef);
-  if ('priority' in patch) valid.priority = priority((patch as AddTaskDef).priority);
-  return valid;
+  if ((patch as AddTaskDef).priority !== undefined) valid.priority = priority((patch as AddTaskDef).priority);
+  if (Object.keys(valid).length === 0) throw invalid('The patch sets no field (undefined values are ignored)');
+  // In the caller's order, which `task.updated` reports.
+  return Object.fromEntries(keys.filter((key) => key in valid).map((key) => [key, valid[key as keyof ValidTaskPatch]])) as ValidTaskPatch;
 }
 
 /** The optional stored fields shared by a definition and a patch (priority aside). */

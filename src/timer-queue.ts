@@ -18,7 +18,8 @@ interface Node<K> {
 export class TimerQueue<K> {
   readonly #clock: Clock;
   readonly #onDue: (key: K) => void;
-  readonly #heap = new Heap<Node<K>>((a, b) => a.at < b.at);
+  // Equal times come out in the order they were scheduled.
+  readonly #heap = new Heap<Node<K>>((a, b) => a.at < b.at || (a.at === b.at && a.version < b.version));
   /** The live deadline of each key; heap nodes with another version are stale. */
   readonly #live = new Map<K, { at: number; version: number }>();
   #version = 0;
@@ -65,6 +66,15 @@ export class TimerQueue<K> {
   pause(): void {
     this.#resumed = false;
     this.#disarm();
+  }
+
+  /** Fires, now, the keys already due (while resumed): for callers that must not act on an overdue key first. */
+  fireDue(): void {
+    if (!this.#resumed) return;
+    const next = this.#heap.peek();
+    if (next === undefined || next.at > this.#clock.now()) return;
+    this.#disarm();
+    this.#fire();
   }
 
   #isLive(node: Node<K>): boolean {

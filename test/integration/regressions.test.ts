@@ -217,9 +217,12 @@ test('bug 6: a runner that resolves after an abort ends aborted (not done); a ru
     assert.equal(error.cause?.code, AbortCodes.RUN_TIMEOUT);
     return true;
   });
-  const s = await tasker.getTask(stuck);
+  const s = await tasker.getTask(stuck, { withLogs: true });
   assert.equal(s.status, 'aborted');
-  assert.equal(s.terminated, true);
+  // The timeout counts from the thread beginning the task, module import included: on a loaded machine it can
+  // fire before the runner is called, which then never is (nothing to terminate). Once called, it is terminated.
+  const began = s.logs!.some((entry) => entry.message === 'ignoring aborts');
+  assert.equal(s.terminated, began ? true : undefined);
   // The only thread was replaced: the next task runs.
   const next = await tasker.addTask({ operation: 'echo', data: 'after' });
   assert.equal(await tasker.waitForTaskOutputData(next), 'after');
