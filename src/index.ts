@@ -1,4 +1,5 @@
 export { Tasker } from './tasker.js';
+export { defineRunner } from './define-runner.js';
 export {
   AbortCodes,
   AbortError,
