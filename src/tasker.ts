@@ -4,6 +4,12 @@
  * the engine. Listener errors are caught here so that no listener can break
  * a transition.
  *
+ * Promise coherence: every method that returns a promise is an `async`
+ * function, so that a failure (validation included) is a rejection, never a
+ * synchronous throw. The exceptions are `assignRunner`, synchronous by design
+ * (it throws), the constructor, and `listenTaskLogs`, which reports its errors
+ * through the iterator.
+ *
  * Typing: `Tasker<Runners>` is typed by a map of operation names to runner
  * types (see the typed API in types.ts). The types are erased at run time.
  */
@@ -58,9 +64,10 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
   }
 
   /**
-   * Binds `operation` to a runner module. Throws if one is already assigned.
-   * Schedules its waiting tasks. `options.resourceLimits` gives its threads
-   * their own memory limits.
+   * Binds `operation` to a runner module. Synchronous: it throws (a
+   * `TaskerError`) if one is already assigned, for a bad runner, or once the
+   * tasker is closed. Schedules its waiting tasks. `options.resourceLimits`
+   * gives its threads their own memory limits.
    */
   assignRunner(operation: OperationOf<Runners>, runner: RunnerSpec, options?: RunnerOptions): void {
     this.#engine.assignRunner(operation, runner, options);
@@ -75,7 +82,7 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
   }
 
   /** Stops dispatching, aborts running tasks and waits for them, flushes the store, closes the threads. */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     return this.#engine.stop();
   }
 
@@ -84,12 +91,12 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
    * Tasker may then open the same `persistDir`. Every later call rejects with
    * `ERR_TASKER_CLOSED`. Safe to call twice, and on a tasker never started.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     return this.#engine.close();
   }
 
   /** Resolves when nothing is running and nothing runnable is queued (or the tasker is stopped). */
-  onIdle(): Promise<void> {
+  async onIdle(): Promise<void> {
     return this.#engine.onIdle();
   }
 
