@@ -5,6 +5,7 @@
  * test/types/.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { Tasker, defineRunner, type Runner, type RunnerOf, type TaskId } from 'tasker';
 import { runner } from '../helpers/fixtures.js';
@@ -79,4 +80,13 @@ test('defineRunner is the identity at run time, and the runner module exports wh
   const typedSum: TypedSum = await import('../fixtures/runners/typed-sum.mjs');
   assert.equal(typeof typedSum.default, 'function');
   assert.deepEqual(await typedSum.default({ data: { terms: [2, 3] }, logger: { info() {} } } as never), { total: 5 });
+});
+
+test('the Typed API example of the README is exactly the type-checked files of test/types/readme/', async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  for (const file of ['resize.ts', 'main.ts']) {
+    const source = await readFile(new URL(`../types/readme/${file}`, import.meta.url), 'utf8');
+    assert.ok(blocks.includes(source), `test/types/readme/${file} differs from its README block`);
+  }
 });
