@@ -3,6 +3,15 @@
  * every failure into a rejected promise with a stable code, and delegates to
  * the engine. Listener errors are caught here so that no listener can break
  * a transition.
+ *
+ * Promise coherence: every method that returns a promise is an `async`
+ * function, so that a failure (validation included) is a rejection, never a
+ * synchronous throw. The exceptions are `assignRunner`, synchronous by design
+ * (it throws), the constructor, and `listenTaskLogs`, which reports its errors
+ * through the iterator.
+ *
+ * Typing: `Tasker<Runners>` is typed by a map of operation names to runner
+ * types (see the typed API in types.ts). The types are erased at run time.
  */
 import { EventEmitter } from 'node:events';
 import { Engine } from './engine.js';
@@ -23,15 +32,32 @@ import {
   type JsonValue,
   type ListenLogsOptions,
   type LogEntry,
+  type OperationOf,
+  type OperationOfIdIn,
   type RetrieveOptions,
+  type RunnerMapOf,
   type RunnerSpec,
   type StopOptions,
   type Task,
   type TaskPatch,
+  type TaskDataOf,
+  type TaskDefOf,
+  type TaskId,
+  type TaskIdOf,
+  type TaskOf,
   type TaskQuery,
+  type TaskResultOf,
+  type UntypedRunners,
 } from './types.js';
 
-export class Tasker extends EventEmitter<TaskerEvents> {
+/**
+ * A persisted task queue whose runners run in worker threads.
+ *
+ * `Runners` maps operation names to runner types
+ * (`{ sum: Runner<[number, number], number> }`); without it, any operation
+ * name and any data are accepted, as at run time.
+ */
+export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> extends EventEmitter<TaskerEvents> {
   readonly #options: ResolvedOptions;
   readonly #engine: Engine;
 
@@ -42,11 +68,12 @@ export class Tasker extends EventEmitter<TaskerEvents> {
   }
 
   /**
-   * Binds `operation` to a runner module. Throws if one is already assigned.
-   * Schedules its waiting tasks. `options.resourceLimits` gives its threads
-   * their own memory limits.
+   * Binds `operation` to a runner module. Synchronous: it throws (a
+   * `TaskerError`) if one is already assigned, for a bad runner, or once the
+   * tasker is closed. Schedules its waiting tasks. `options.resourceLimits`
+   * gives its threads their own memory limits.
    */
-  assignRunner(operation: string, runner: RunnerSpec, options?: RunnerOptions): void {
+  assignRunner(operation: OperationOf<Runners>, runner: RunnerSpec, options?: RunnerOptions): void {
     this.#engine.assignRunner(operation, runner, options);
   }
 
@@ -72,19 +99,23 @@ export class Tasker extends EventEmitter<TaskerEvents> {
    * Tasker may then open the same `persistDir`. Every later call rejects with
    * `ERR_TASKER_CLOSED`. Safe to call twice, and on a tasker never started.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     return this.#engine.close();
   }
 
   /** Resolves when nothing is running and nothing runnable is queued (or the tasker is stopped). */
-  onIdle(): Promise<void> {
+  async onIdle(): Promise<void> {
     return this.#engine.onIdle();
   }
 
-  /** Stores a new task; resolves to its uuid once it is stored. */
-  async addTask<Data = JsonValue>(def: AddTaskDef<Data>): Promise<string> {
+  /**
+   * Stores a new task; resolves to its uuid once it is stored. A typed tasker
+   * checks `data` against the runner of `operation` and resolves to a
+   * `TaskId<Op>`.
+   */
+  async addTask<Op extends OperationOf<Runners>>(def: TaskDefOf<Runners, Op>): Promise<TaskIdOf<Runners, Op>> {
     const valid = validateTaskDef(def);
-    return this.#engine.addTask(valid, def as AddTaskDef);
+    return (await this.#engine.addTask(valid, def as AddTaskDef)) as TaskIdOf<Runners, Op>;
   }
 
   /** Aborts a new or running task and resolves once it has ended. Does nothing to an ended task. */
@@ -122,7 +153,8 @@ export class Tasker extends EventEmitter<TaskerEvents> {
    * `runTimeout`, `retry`, `queueTimeout`, …). Rejects with `ERR_TASK_STATE`
    * once the task has started, `ERR_INVALID_TASK` for a malformed patch.
    */
-  async updateTask<Data = JsonValue>(uuid: string, patch: TaskPatch<Data>): Promise<void> {
+  // One signature, not overloads: a TaskId's patch must fit its own operation, not fall back to any operation's.
+  async updateTask<Id extends string>(uuid: Id, patch: TaskPatch<TaskDataOf<Runners, PatchOperation<Runners, Id>>>): Promise<void> {
     const valid = validateTaskPatch(patch);
     await this.#engine.updateTask(uuid, valid);
   }
@@ -148,11 +180,18 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     await this.#engine.prioritizeTask(uuid, value);
   }
 
-  async getTask<Data = JsonValue, Result = JsonValue>(uuid: string, options: RetrieveOptions = {}): Promise<Task<Data, Result>> {
+  /**
+   * The task with this uuid (rejects with `ERR_TASK_NOT_FOUND`). Typed by a
+   * `TaskId`, by the type arguments, or else the union of the runner map's tasks.
+   */
+  getTask<Id extends TaskId<OperationOf<Runners>>>(uuid: Id, options?: RetrieveOptions): Promise<TaskOf<Runners, OperationOfIdIn<Runners, Id>>>;
+  getTask(uuid: string, options?: RetrieveOptions): Promise<TaskOf<Runners>>;
+  getTask<Data, Result = JsonValue>(uuid: string, options?: RetrieveOptions): Promise<Task<Data, Result>>;
+  async getTask(uuid: string, options: RetrieveOptions = {}): Promise<Task<unknown, unknown>> {
     checkOptions(options, RETRIEVE_OPTIONS);
     const output = outputOptions(options);
     const record = await this.#engine.getRecord(uuid);
-    return toPublicTask(record, output) as Task<Data, Result>;
+    return toPublicTask(record, output) as Task<unknown, unknown>;
   }
 
   async hasTask(query: TaskQuery): Promise<boolean> {
@@ -167,13 +206,19 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     return this.#engine.registry.count(test);
   }
 
-  async findTask<Data = JsonValue, Result = JsonValue>(query: TaskQuery, options: FindOptions = {}): Promise<Task<Data, Result> | undefined> {
+  /** The first task matching `query` in run order (or `sort`). */
+  findTask(query: TaskQuery, options?: FindOptions): Promise<TaskOf<Runners> | undefined>;
+  findTask<Data, Result = JsonValue>(query: TaskQuery, options?: FindOptions): Promise<Task<Data, Result> | undefined>;
+  async findTask(query: TaskQuery, options: FindOptions = {}): Promise<Task<unknown, unknown> | undefined> {
     checkOptions(options, FIND_ONE_OPTIONS);
-    const [task] = await this.findTasks<Data, Result>(query, { ...options, limit: 1 });
+    const [task] = await this.findTasks<unknown, unknown>(query, { ...options, limit: 1 });
     return task;
   }
 
-  async findTasks<Data = JsonValue, Result = JsonValue>(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Task<Data, Result>[]> {
+  /** The tasks matching `query`, in run order (or `sort`), after `skip`, at most `limit`. */
+  findTasks(query?: TaskQuery, options?: FindManyOptions): Promise<TaskOf<Runners>[]>;
+  findTasks<Data, Result = JsonValue>(query?: TaskQuery, options?: FindManyOptions): Promise<Task<Data, Result>[]>;
+  async findTasks(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Task<unknown, unknown>[]> {
     const test = compileQuery(query);
     checkOptions(options, FIND_OPTIONS);
     const sort = options.sort === undefined ? undefined : validateSort(options.sort);
@@ -181,16 +226,19 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     const limit = options.limit === undefined ? Infinity : validateCount(options.limit, 'limit');
     const output = outputOptions(options);
     await this.#engine.ready();
-    return this.#engine.registry.find(test, sort, skip, limit).map((record) => toPublicTask(record, output) as Task<Data, Result>);
+    return this.#engine.registry.find(test, sort, skip, limit).map((record) => toPublicTask(record, output) as Task<unknown, unknown>);
   }
 
   /**
    * Resolves with the task's result once it is `done`. Rejects with
    * `ERR_TASK_FAILED` or `ERR_TASK_ABORTED` (the stored error or reason as
-   * `cause`), or `ERR_TASK_NOT_FOUND`.
+   * `cause`), or `ERR_TASK_NOT_FOUND`. Typed by a `TaskId`, by the type
+   * argument, or else the union of the runner map's results.
    */
-  async waitForTaskOutputData<Result = JsonValue>(uuid: string): Promise<Result> {
-    return (await this.#engine.waitForTaskOutputData(uuid)) as Result;
+  waitForTaskOutputData<Id extends TaskId<OperationOf<Runners>>>(uuid: Id): Promise<TaskResultOf<Runners, OperationOfIdIn<Runners, Id>>>;
+  waitForTaskOutputData<Result = TaskResultOf<Runners>>(uuid: string): Promise<Result>;
+  async waitForTaskOutputData(uuid: string): Promise<unknown> {
+    return this.#engine.waitForTaskOutputData(uuid);
   }
 
   /**
@@ -237,6 +285,9 @@ const RETRIEVE_OPTIONS = new Set(['withLogs', 'logsMaxLevel']);
 const FIND_ONE_OPTIONS = new Set([...RETRIEVE_OPTIONS, 'sort']);
 const FIND_OPTIONS = new Set([...FIND_ONE_OPTIONS, 'limit', 'skip']);
 const LISTEN_OPTIONS = new Set(['fromBeginning', 'abortSignal']);
+
+/** The operation whose data a patch must fit: a TaskId's own, or any of the map's for a plain string. */
+type PatchOperation<Runners, Id> = Id extends TaskId<infer Op> ? Extract<Op, OperationOf<Runners>> : OperationOf<Runners>;
 
 function invalidQuery(message: string): TaskerError {
   return new TaskerError(ErrorCodes.INVALID_QUERY, message);

@@ -80,10 +80,15 @@ export interface Attempt {
   error?: SerializedError | JsonValue;
 }
 
-export interface Task<Data = JsonValue, Result = JsonValue> {
+/**
+ * A task as read back (`getTask`, `findTasks`). `Operation` narrows
+ * `operation` for a typed tasker, where `TaskOf<Runners>` is a union of one
+ * `Task` per operation, discriminated by `operation`.
+ */
+export interface Task<Data = JsonValue, Result = JsonValue, Operation extends string = string> {
   uuid: string;
   id?: JsonValue;
-  operation: string;
+  operation: Operation;
   data?: Data;
   priority: number;
   status: TaskStatus;
@@ -119,8 +124,9 @@ export interface Task<Data = JsonValue, Result = JsonValue> {
   logs?: LogEntry[];
 }
 
-export interface AddTaskDef<Data = unknown> {
-  operation: string;
+/** What `addTask` accepts. A typed tasker narrows it to `TaskDefOf<Runners, Op>`. */
+export interface AddTaskDef<Data = unknown, Operation extends string = string> {
+  operation: Operation;
   data?: Data;
   id?: unknown;
   /** Higher runs first; `-Infinity` and `Infinity` allowed. Default 0. */
@@ -206,6 +212,95 @@ export interface TaskLogger {
 
 /** The signature of a runner module's export. */
 export type Runner<Data = JsonValue, Result = unknown> = (ctx: RunnerContext<Data>) => Promise<Result> | Result;
+
+// ---- the typed API ----------------------------------------------------------
+//
+// A tasker is typed by a map of its operations to their runners' types:
+//
+//   type Runners = { sum: Runner<[number, number], number>; resize: typeof import('./resize.js').default };
+//   const tasker = new Tasker<Runners>();
+//
+// Every type below is erased at run time: a TaskId is a plain string.
+
+/** Any runner function: the constraint on the values of a runner map. */
+export type AnyRunner = (ctx: never) => unknown;
+
+/**
+ * The runner map of a `Tasker` without a type argument: any operation name,
+ * any data in (checked at run time), JSON values out. A map with a string index
+ * signature behaves the same way for names (any string) and ids (plain strings).
+ */
+export type UntypedRunners = Record<string, Runner<unknown, JsonValue>>;
+
+/** The constraint on a runner map: every key names a runner. Interfaces and type literals both fit. */
+export type RunnerMapOf<Runners> = { [Op in keyof Runners]: AnyRunner };
+
+/** The data a runner reads as `ctx.data`. */
+export type RunnerData<R> = R extends (ctx: RunnerContext<infer Data>) => unknown ? Data : never;
+
+/** The result a runner resolves with, as stored: awaited, and `undefined` stored as `null`. */
+export type RunnerResult<R> = R extends (ctx: never) => infer Returned ? StoredResult<Awaited<Returned>> : never;
+
+type StoredResult<T> = T extends undefined | void ? null : T;
+
+/**
+ * `Runner<Data, Result>` of a runner function, or of a module whose default
+ * export is one: `RunnerOf<typeof import('./sum.js')>`. For a named export,
+ * pass the export: `RunnerOf<typeof import('./sum.js')['product']>`.
+ */
+export type RunnerOf<T> = T extends { default: infer F } ? RunnerOf<F> : T extends (ctx: never) => infer Returned ? Runner<RunnerData<T>, Awaited<Returned>> : never;
+
+/** The operation names of a runner map (`string` for an untyped tasker). */
+export type OperationOf<Runners> = keyof Runners & string;
+
+/** True for a map with a string index signature (the untyped tasker): ids are then plain strings. */
+type IsOpen<Runners> = string extends keyof Runners ? true : false;
+
+/** A runner's data or result that says nothing (`unknown`, `any`) is a JSON value once stored. */
+type Stored<T> = unknown extends T ? JsonValue : T;
+
+declare const taskIdOperation: unique symbol;
+
+/**
+ * The uuid of a task of operation `Op`, as `addTask` of a typed tasker returns
+ * it: a plain string at run time, branded so that `waitForTaskOutputData(id)`
+ * and `getTask(id)` know the task's types. A plain string is not a `TaskId`;
+ * cast one you know (`uuid as TaskId<'sum'>`), or pass it as it is and get the
+ * union of the map's types.
+ */
+export type TaskId<Op extends string = string> = string & { readonly [taskIdOperation]: Op };
+
+/** The operation of a `TaskId` type. */
+export type OperationOfId<Id> = Id extends TaskId<infer Op> ? Op : never;
+
+/** The operation of an id passed to a typed method: every operation for `never` (an id cast `as never`). */
+export type OperationOfIdIn<Runners, Id> = [Id] extends [never] ? OperationOf<Runners> : OperationOfId<Id>;
+
+/** What `addTask` returns for operation `Op`: a `TaskId<Op>`, or a plain string for an untyped tasker. */
+export type TaskIdOf<Runners, Op extends string> = IsOpen<Runners> extends true ? string : TaskId<Op>;
+
+/** The data of a task of operation `Op` (a union over a union of operations); absent data is no data. */
+export type TaskDataOf<Runners, Op extends OperationOf<Runners> = OperationOf<Runners>> = Op extends unknown
+  ? Stored<Exclude<RunnerData<Runners[Op]>, undefined | void>>
+  : never;
+
+/** The result of a done task of operation `Op` (a union over a union of operations). */
+export type TaskResultOf<Runners, Op extends OperationOf<Runners> = OperationOf<Runners>> = Op extends unknown
+  ? Stored<RunnerResult<Runners[Op]>>
+  : never;
+
+/** A task of operation `Op` as read back; over several operations, a union discriminated by `operation`. */
+export type TaskOf<Runners, Op extends OperationOf<Runners> = OperationOf<Runners>> = Op extends unknown
+  ? Task<TaskDataOf<Runners, Op>, TaskResultOf<Runners, Op>, Op>
+  : never;
+
+/**
+ * What `addTask` accepts for operation `Op`: `data` as its runner reads it,
+ * required unless the runner's data may be `undefined`.
+ */
+export type TaskDefOf<Runners, Op extends OperationOf<Runners>> = Op extends unknown
+  ? AddTaskDef<RunnerData<Runners[Op]>, Op> & (undefined extends RunnerData<Runners[Op]> ? unknown : { data: RunnerData<Runners[Op]> })
+  : never;
 
 /** A console-compatible logger for the engine's own diagnostics. */
 export interface EngineLogger {
