@@ -35,6 +35,7 @@ export {
   type RunnerSpec,
   type Task,
   type TaskLogger,
+  type TaskProjection,
   type TaskQuery,
   type TaskSort,
   type TaskStatus,

@@ -10,6 +10,7 @@ import { LogStream } from './log-stream.js';
 import { ErrorCodes, TaskerError } from './errors.js';
 import type { TaskerEvents } from './events.js';
 import { resolveOptions, type ResolvedOptions, type TaskerOptions } from './options.js';
+import { compileProjection } from './projection.js';
 import { compileQuery, validateCount, validateSort } from './query.js';
 import { toPublicTask, type OutputOptions } from './registry.js';
 import type { RunnerOptions } from './runner-spec.js';
@@ -122,7 +123,13 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     await this.#engine.prioritizeTask(uuid, value);
   }
 
-  async getTask<Data = JsonValue, Result = JsonValue>(uuid: string, options: RetrieveOptions = {}): Promise<Task<Data, Result>> {
+  /**
+   * A copy of the task (rejects `ERR_TASK_NOT_FOUND`). With `projection`, only
+   * the projected fields are copied and present, hence the `Partial` type.
+   */
+  getTask<Data = JsonValue, Result = JsonValue>(uuid: string, options?: RetrieveOptions & NoProjection): Promise<Task<Data, Result>>;
+  getTask<Data = JsonValue, Result = JsonValue>(uuid: string, options?: RetrieveOptions): Promise<Partial<Task<Data, Result>>>;
+  async getTask<Data = JsonValue, Result = JsonValue>(uuid: string, options: RetrieveOptions = {}): Promise<Partial<Task<Data, Result>>> {
     checkOptions(options, RETRIEVE_OPTIONS);
     const output = outputOptions(options);
     const record = await this.#engine.getRecord(uuid);
@@ -141,13 +148,23 @@ export class Tasker extends EventEmitter<TaskerEvents> {
     return this.#engine.registry.count(test);
   }
 
-  async findTask<Data = JsonValue, Result = JsonValue>(query: TaskQuery, options: FindOptions = {}): Promise<Task<Data, Result> | undefined> {
+  /** The first task `findTasks` would return, or `undefined`. */
+  findTask<Data = JsonValue, Result = JsonValue>(query: TaskQuery, options?: FindOptions & NoProjection): Promise<Task<Data, Result> | undefined>;
+  findTask<Data = JsonValue, Result = JsonValue>(query: TaskQuery, options?: FindOptions): Promise<Partial<Task<Data, Result>> | undefined>;
+  async findTask<Data = JsonValue, Result = JsonValue>(query: TaskQuery, options: FindOptions = {}): Promise<Partial<Task<Data, Result>> | undefined> {
     checkOptions(options, FIND_ONE_OPTIONS);
     const [task] = await this.findTasks<Data, Result>(query, { ...options, limit: 1 });
     return task;
   }
 
-  async findTasks<Data = JsonValue, Result = JsonValue>(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Task<Data, Result>[]> {
+  /**
+   * Copies of the matching tasks, sorted, skipped and limited. Queries and
+   * sorts see whole documents; `projection` then decides what is copied and
+   * present, hence the `Partial` type with it.
+   */
+  findTasks<Data = JsonValue, Result = JsonValue>(query?: TaskQuery, options?: FindManyOptions & NoProjection): Promise<Task<Data, Result>[]>;
+  findTasks<Data = JsonValue, Result = JsonValue>(query?: TaskQuery, options?: FindManyOptions): Promise<Partial<Task<Data, Result>>[]>;
+  async findTasks<Data = JsonValue, Result = JsonValue>(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Partial<Task<Data, Result>>[]> {
     const test = compileQuery(query);
     checkOptions(options, FIND_OPTIONS);
     const sort = options.sort === undefined ? undefined : validateSort(options.sort);
@@ -207,7 +224,10 @@ export class Tasker extends EventEmitter<TaskerEvents> {
   }
 }
 
-const RETRIEVE_OPTIONS = new Set(['withLogs', 'logsMaxLevel']);
+/** Read options without a projection: the overloads that return whole tasks take these. */
+type NoProjection = { projection?: never };
+
+const RETRIEVE_OPTIONS = new Set(['withLogs', 'logsMaxLevel', 'projection']);
 const FIND_ONE_OPTIONS = new Set([...RETRIEVE_OPTIONS, 'sort']);
 const FIND_OPTIONS = new Set([...FIND_ONE_OPTIONS, 'limit', 'skip']);
 const LISTEN_OPTIONS = new Set(['fromBeginning', 'abortSignal']);
@@ -233,5 +253,6 @@ function outputOptions(options: RetrieveOptions): OutputOptions {
   const out: OutputOptions = {};
   if (withLogs !== undefined) out.withLogs = withLogs;
   if (logsMaxLevel !== undefined) out.logsMaxLevel = logsMaxLevel;
+  if (options.projection !== undefined) out.projection = compileProjection(options.projection, { withLogs: withLogs === true });
   return out;
 }
