@@ -6,6 +6,11 @@
 // Dates decoded), in the same process. Each repetition times CALLS calls of
 // each, interleaved; the ratio engine/bare (time per call) is computed pair by
 // pair. Target ≤ 1.5×.
+//
+// Then listing: findTasks({}, { limit: 20,000 }) whole, beside the same call
+// with a projection { uuid: 1, status: 1 } and one with { data: 0, result: 0 }
+// (interleaved the same way); the ratio projected/whole says what copying
+// only the projected fields saves. No target.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +99,36 @@ for (let rep = 0; rep < REPS; rep++) {
   base.push(bareMs / CALLS);
   ratios.push(engineMs / bareMs);
 }
+// Listing with and without a projection.
+const LIST = 20_000;
+const LIST_CALLS = quick ? 3 : 5;
+const projections = { include: { uuid: 1, status: 1 }, exclude: { data: 0, result: 0 } };
+const list = (projection) => tasker.findTasks({}, projection === undefined ? { limit: LIST } : { limit: LIST, projection });
+{
+  const [whole, included, excluded] = await Promise.all([list(), list(projections.include), list(projections.exclude)]);
+  if (whole.length !== LIST || included.length !== LIST || excluded.length !== LIST) throw new Error('the listing returned the wrong number of tasks');
+  if (JSON.stringify(included[0]) !== JSON.stringify({ uuid: whole[0].uuid, status: whole[0].status })) throw new Error('the inclusion projection is wrong');
+  if ('data' in excluded[0] || 'result' in excluded[0] || excluded[0].operation !== whole[0].operation) throw new Error('the exclusion projection is wrong');
+}
+for (let i = 0; i < 3; i++) for (const projection of [undefined, projections.include, projections.exclude]) await list(projection); // warm-up
+const listMs = { whole: [], include: [], exclude: [] };
+const listRatios = { include: [], exclude: [] };
+for (let rep = 0; rep < REPS; rep++) {
+  const total = { whole: 0, include: 0, exclude: 0 };
+  for (let call = 0; call < LIST_CALLS; call++) {
+    // Rotate which goes first.
+    const order = ['whole', 'include', 'exclude'];
+    for (let r = 0; r < call % 3; r++) order.push(order.shift());
+    for (const name of order) {
+      const t = performance.now();
+      await list(name === 'whole' ? undefined : projections[name]);
+      total[name] += performance.now() - t;
+    }
+  }
+  for (const name of ['whole', 'include', 'exclude']) listMs[name].push(total[name] / LIST_CALLS);
+  listRatios.include.push(total.include / total.whole);
+  listRatios.exclude.push(total.exclude / total.whole);
+}
 await tasker.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -103,6 +138,14 @@ const result = {
   engineMsPerCall: { ...summary(ours), samples: ours },
   bareMsPerCall: { ...summary(base), samples: base },
   ratio, ratioSamples: ratios, target: TARGET, met: ratio <= TARGET,
+  listing: {
+    config: { tasks: LIST, calls: LIST_CALLS, reps: REPS, projections },
+    wholeMsPerCall: { ...summary(listMs.whole), samples: listMs.whole },
+    includeMsPerCall: { ...summary(listMs.include), samples: listMs.include },
+    excludeMsPerCall: { ...summary(listMs.exclude), samples: listMs.exclude },
+    includeRatio: median(listRatios.include), includeRatioSamples: listRatios.include,
+    excludeRatio: median(listRatios.exclude), excludeRatioSamples: listRatios.exclude,
+  },
 };
 
 if (json) {
@@ -113,4 +156,12 @@ if (json) {
   console.log('| scenario | engine findTasks ms | bare filter(sift) + sort + slice ms | ratio (median of pairs) | target |');
   console.log('|---|---:|---:|---:|---|');
   console.log(`| selective query over ${fmt(N)} tasks, sort, limit ${LIMIT} | ${range(result.engineMsPerCall)} | ${range(result.bareMsPerCall)} | ${fmt(ratio, 2)}× (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}) | ≤ ${TARGET}×: ${result.met ? 'met' : 'missed'} |`);
+  const { listing } = result;
+  const ratioRange = (samples) => `${fmt(median(samples), 2)}× (${fmt(Math.min(...samples), 2)}–${fmt(Math.max(...samples), 2)})`;
+  console.log(`\nfindTasks({}, { limit: ${fmt(LIST)} }) over the same store, whole tasks vs a projection; ms per call, mean of ${LIST_CALLS} calls, median (min–max) of ${REPS} repetitions.\n`);
+  console.log('| listing | ms per call | ratio to whole (median of pairs) |');
+  console.log('|---|---:|---:|');
+  console.log(`| whole tasks | ${range(listing.wholeMsPerCall)} | — |`);
+  console.log(`| projection ${JSON.stringify(projections.include)} | ${range(listing.includeMsPerCall)} | ${ratioRange(listing.includeRatioSamples)} |`);
+  console.log(`| projection ${JSON.stringify(projections.exclude)} | ${range(listing.excludeMsPerCall)} | ${ratioRange(listing.excludeRatioSamples)} |`);
 }

@@ -58,6 +58,7 @@ export {
   type TaskIdOf,
   type TaskLogger,
   type TaskOf,
+  type TaskProjection,
   type TaskQuery,
   type TaskResultOf,
   type TaskSort,

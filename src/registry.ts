@@ -2,6 +2,7 @@
  * The tasks in memory: their documents and logs, and the read side of the
  * API (get, find, count). Everything handed out is a copy.
  */
+import type { Projector } from './projection.js';
 import { compareValues, makeComparator, type QueryTester } from './query.js';
 import type { TaskDoc } from './store/task-store.js';
 import { LOG_LEVELS, type LogEntry, type LogLevel, type Task, type TaskSort, type TaskStatus } from './types.js';
@@ -17,6 +18,8 @@ export interface TaskRecord {
 export interface OutputOptions {
   withLogs?: boolean;
   logsMaxLevel?: LogLevel;
+  /** Builds the copy instead of a whole clone (see src/projection.ts). */
+  projection?: Projector;
 }
 
 const STATUS_RANK: Record<TaskStatus, number> = { new: 0, running: 1, done: 2, failed: 2, aborted: 2 };
@@ -90,15 +93,28 @@ export class Registry {
   }
 }
 
-/** A copy of the task for the caller, with its logs when asked. */
+/**
+ * A copy of the task for the caller, with its logs when asked. With a
+ * projection, only the fields it keeps are copied (the logs too: they are
+ * selected only if it keeps them).
+ */
 export function toPublicTask(record: TaskRecord, options: OutputOptions = {}): Task {
+  const maxLevel = options.logsMaxLevel ?? 'debug';
+  if (options.projection !== undefined) {
+    return options.projection(record.doc, options.withLogs === true ? () => selectLogs(record.logs, maxLevel) : undefined);
+  }
   const task: Task = structuredClone(record.doc);
-  if (options.withLogs === true) task.logs = filterLogs(record.logs, options.logsMaxLevel ?? 'debug');
+  if (options.withLogs === true) task.logs = filterLogs(record.logs, maxLevel);
   return task;
 }
 
+/** The entries up to `maxLevel`, as a copy. */
 export function filterLogs(logs: readonly LogEntry[], maxLevel: LogLevel): LogEntry[] {
+  return structuredClone(selectLogs(logs, maxLevel) as LogEntry[]);
+}
+
+/** The entries up to `maxLevel`, not copied: the live entries, for a caller that copies what it keeps. */
+function selectLogs(logs: readonly LogEntry[], maxLevel: LogLevel): readonly LogEntry[] {
   const allowed = LOG_LEVELS.indexOf(maxLevel);
-  const kept = allowed === LOG_LEVELS.length - 1 ? logs : logs.filter((entry) => LOG_LEVELS.indexOf(entry.level) <= allowed);
-  return structuredClone(kept as LogEntry[]);
+  return allowed === LOG_LEVELS.length - 1 ? logs : logs.filter((entry) => LOG_LEVELS.indexOf(entry.level) <= allowed);
 }

@@ -19,6 +19,7 @@ import { LogStream } from './log-stream.js';
 import { ErrorCodes, TaskerError } from './errors.js';
 import type { TaskerEvents } from './events.js';
 import { resolveOptions, type ResolvedOptions, type TaskerOptions } from './options.js';
+import { compileProjection } from './projection.js';
 import { compileQuery, validateCount, validateSort } from './query.js';
 import { toPublicTask, type OutputOptions } from './registry.js';
 import type { RunnerOptions } from './runner-spec.js';
@@ -181,13 +182,18 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
   }
 
   /**
-   * The task with this uuid (rejects with `ERR_TASK_NOT_FOUND`). Typed by a
-   * `TaskId`, by the type arguments, or else the union of the runner map's tasks.
+   * A copy of the task (rejects with `ERR_TASK_NOT_FOUND`). Typed by a
+   * `TaskId`, by the type arguments, or else the union of the runner map's
+   * tasks. With `projection`, only the projected fields are copied and
+   * present, hence the `Partial` type.
    */
-  getTask<Id extends TaskId<OperationOf<Runners>>>(uuid: Id, options?: RetrieveOptions): Promise<TaskOf<Runners, OperationOfIdIn<Runners, Id>>>;
-  getTask(uuid: string, options?: RetrieveOptions): Promise<TaskOf<Runners>>;
-  getTask<Data, Result = JsonValue>(uuid: string, options?: RetrieveOptions): Promise<Task<Data, Result>>;
-  async getTask(uuid: string, options: RetrieveOptions = {}): Promise<Task<unknown, unknown>> {
+  getTask<Id extends TaskId<OperationOf<Runners>>>(uuid: Id, options?: RetrieveOptions & NoProjection): Promise<TaskOf<Runners, OperationOfIdIn<Runners, Id>>>;
+  getTask(uuid: string, options?: RetrieveOptions & NoProjection): Promise<TaskOf<Runners>>;
+  getTask<Data, Result = JsonValue>(uuid: string, options?: RetrieveOptions & NoProjection): Promise<Task<Data, Result>>;
+  getTask<Id extends TaskId<OperationOf<Runners>>>(uuid: Id, options: RetrieveOptions): Promise<Partial<TaskOf<Runners, OperationOfIdIn<Runners, Id>>>>;
+  getTask(uuid: string, options: RetrieveOptions): Promise<Partial<TaskOf<Runners>>>;
+  getTask<Data, Result = JsonValue>(uuid: string, options: RetrieveOptions): Promise<Partial<Task<Data, Result>>>;
+  async getTask(uuid: string, options: RetrieveOptions = {}): Promise<Partial<Task<unknown, unknown>>> {
     checkOptions(options, RETRIEVE_OPTIONS);
     const output = outputOptions(options);
     const record = await this.#engine.getRecord(uuid);
@@ -206,19 +212,27 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
     return this.#engine.registry.count(test);
   }
 
-  /** The first task matching `query` in run order (or `sort`). */
-  findTask(query: TaskQuery, options?: FindOptions): Promise<TaskOf<Runners> | undefined>;
-  findTask<Data, Result = JsonValue>(query: TaskQuery, options?: FindOptions): Promise<Task<Data, Result> | undefined>;
-  async findTask(query: TaskQuery, options: FindOptions = {}): Promise<Task<unknown, unknown> | undefined> {
+  /** The first task `findTasks` would return, or `undefined`. */
+  findTask(query: TaskQuery, options?: FindOptions & NoProjection): Promise<TaskOf<Runners> | undefined>;
+  findTask<Data, Result = JsonValue>(query: TaskQuery, options?: FindOptions & NoProjection): Promise<Task<Data, Result> | undefined>;
+  findTask(query: TaskQuery, options: FindOptions): Promise<Partial<TaskOf<Runners>> | undefined>;
+  findTask<Data, Result = JsonValue>(query: TaskQuery, options: FindOptions): Promise<Partial<Task<Data, Result>> | undefined>;
+  async findTask(query: TaskQuery, options: FindOptions = {}): Promise<Partial<Task<unknown, unknown>> | undefined> {
     checkOptions(options, FIND_ONE_OPTIONS);
     const [task] = await this.findTasks<unknown, unknown>(query, { ...options, limit: 1 });
     return task;
   }
 
-  /** The tasks matching `query`, in run order (or `sort`), after `skip`, at most `limit`. */
-  findTasks(query?: TaskQuery, options?: FindManyOptions): Promise<TaskOf<Runners>[]>;
-  findTasks<Data, Result = JsonValue>(query?: TaskQuery, options?: FindManyOptions): Promise<Task<Data, Result>[]>;
-  async findTasks(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Task<unknown, unknown>[]> {
+  /**
+   * Copies of the matching tasks, in run order (or `sort`), after `skip`, at
+   * most `limit`. Queries and sorts see whole documents; `projection` then
+   * decides what is copied and present, hence the `Partial` type with it.
+   */
+  findTasks(query?: TaskQuery, options?: FindManyOptions & NoProjection): Promise<TaskOf<Runners>[]>;
+  findTasks<Data, Result = JsonValue>(query?: TaskQuery, options?: FindManyOptions & NoProjection): Promise<Task<Data, Result>[]>;
+  findTasks(query: TaskQuery, options: FindManyOptions): Promise<Partial<TaskOf<Runners>>[]>;
+  findTasks<Data, Result = JsonValue>(query: TaskQuery, options: FindManyOptions): Promise<Partial<Task<Data, Result>>[]>;
+  async findTasks(query: TaskQuery = {}, options: FindManyOptions = {}): Promise<Partial<Task<unknown, unknown>>[]> {
     const test = compileQuery(query);
     checkOptions(options, FIND_OPTIONS);
     const sort = options.sort === undefined ? undefined : validateSort(options.sort);
@@ -281,7 +295,10 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
   }
 }
 
-const RETRIEVE_OPTIONS = new Set(['withLogs', 'logsMaxLevel']);
+/** Read options without a projection: the overloads that return whole tasks take these. */
+type NoProjection = { projection?: never };
+
+const RETRIEVE_OPTIONS = new Set(['withLogs', 'logsMaxLevel', 'projection']);
 const FIND_ONE_OPTIONS = new Set([...RETRIEVE_OPTIONS, 'sort']);
 const FIND_OPTIONS = new Set([...FIND_ONE_OPTIONS, 'limit', 'skip']);
 const LISTEN_OPTIONS = new Set(['fromBeginning', 'abortSignal']);
@@ -310,5 +327,6 @@ function outputOptions(options: RetrieveOptions): OutputOptions {
   const out: OutputOptions = {};
   if (withLogs !== undefined) out.withLogs = withLogs;
   if (logsMaxLevel !== undefined) out.logsMaxLevel = logsMaxLevel;
+  if (options.projection !== undefined) out.projection = compileProjection(options.projection, { withLogs: withLogs === true });
   return out;
 }

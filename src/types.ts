@@ -162,10 +162,25 @@ export interface StopOptions {
   timeout?: number;
 }
 
+/**
+ * Mongo-style projection of the returned tasks: `{ status: 1, 'data.file': 1 }`
+ * keeps only these fields (and `uuid` unless `uuid: 0`), `{ data: 0, result: 0 }`
+ * keeps all but these; `true`/`false` count as `1`/`0`. Mixing `1` and `0` is
+ * an error except for `uuid` and `logs`. Only the kept fields are copied.
+ */
+export type TaskProjection = Record<string, 0 | 1 | boolean>;
+
 export interface RetrieveOptions {
   withLogs?: boolean;
   /** The least severe level returned with `withLogs` (`'info'` returns fatal…info). Default `'debug'`: all. */
   logsMaxLevel?: LogLevel;
+  /**
+   * The fields to return (see `TaskProjection`); the others are absent from
+   * the result, which is then typed `Partial<Task>`. `logs` still need
+   * `withLogs: true`; a projection can leave them out (`logs: 0`) or narrow
+   * them (`'logs.message': 1`).
+   */
+  projection?: TaskProjection;
 }
 
 export interface FindOptions extends RetrieveOptions {
