@@ -29,6 +29,7 @@ import type { ResolvedOptions } from './options.js';
 import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.js';
 import { serializeError, type WireLogEntry } from './protocol.js';
 import { Registry, type TaskRecord } from './registry.js';
+import { Retention } from './retention.js';
 import { profileKey, type ResourceLimits } from './resource-limits.js';
 import { resolveRunner, type ResolvedRunner, type RunnerOptions } from './runner-spec.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -38,6 +39,7 @@ import { JournalStore } from './store/journal-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
 import type { ValidTaskDef } from './task-definition.js';
+import type { TaskObserver } from './task-observer.js';
 import type { AddTaskDef, EndedTaskStatus, JsonValue, ListenLogsOptions, LogEntry, RunnerSpec, TaskStatus } from './types.js';
 
 export type Emit = <K extends keyof TaskerEvents>(name: K, ...args: TaskerEvents[K]) => void;
@@ -87,6 +89,9 @@ export class Engine {
   #idle = true;
   #pumping = false;
   #closing: Promise<void> | null = null;
+  readonly #retention: Retention;
+  /** Features that keep their own index of the tasks, fed at add, end and removal (see task-observer.ts). */
+  readonly #observers: TaskObserver[];
 
   constructor(options: ResolvedOptions, emit: Emit) {
     this.#options = options;
@@ -101,6 +106,12 @@ export class Engine {
       (error) => options.logger?.error('tasker: store write failed', error),
       (error) => options.logger?.error('tasker: an internal step after a store write failed', error),
     );
+    this.#retention = new Retention(options.retention, {
+      clock: options.clock,
+      logger: options.logger,
+      remove: (records) => this.removeTasks(records),
+    });
+    this.#observers = [this.#retention];
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
     this.#ready.catch(() => {});
@@ -126,6 +137,10 @@ export class Engine {
     for (const { task, logs } of stored) {
       const record: TaskRecord = { doc: task, logs, seq: ++this.#seq };
       this.#registry.add(record);
+      for (const observer of this.#observers) {
+        observer.added(record);
+        if (isEnded(task.status)) observer.ended(record);
+      }
       if (task.status === 'new') this.#queue(record);
     }
     for (const record of this.#registry.values()) {
@@ -175,6 +190,7 @@ export class Engine {
     if (def.runTimeout !== undefined) doc.runTimeout = def.runTimeout;
     if (def.abortGraceMs !== undefined) doc.abortGraceMs = def.abortGraceMs;
     if (def.maxLogs !== undefined) doc.maxLogs = def.maxLogs;
+    if (def.retention !== undefined) doc.retention = def.retention;
     const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
     // The task exists for the other calls (and may run) only once it is stored:
     // a task that runs is a task that was acknowledged.
@@ -185,6 +201,7 @@ export class Engine {
         return;
       }
       this.#registry.add(record);
+      for (const observer of this.#observers) observer.added(record);
       this.#emit('task.added', doc.uuid);
       this.#queue(record);
       if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
@@ -199,6 +216,8 @@ export class Engine {
    * refused with ERR_TASK_STATE (abort it first), and nothing is removed.
    */
   async removeTasks(records: TaskRecord[]): Promise<number> {
+    // A record another call removed meanwhile (between its lookup and now) is not removed twice.
+    records = records.filter((record) => this.#registry.get(record.doc.uuid) === record);
     for (const record of records) {
       if (!this.#hasSettled(record)) {
         throw new TaskerError(ErrorCodes.TASK_STATE, `Task ${record.doc.uuid} is ${record.doc.status}; only ended tasks can be removed`);
@@ -208,6 +227,7 @@ export class Engine {
     for (const record of records) {
       const { uuid } = record.doc;
       this.#registry.delete(uuid);
+      for (const observer of this.#observers) observer.removed(record);
       stored.push(this.#committer.push({ type: 'remove', uuid }, (error) => {
         if (error === null) this.#emit('task.removed', uuid);
       }));
@@ -254,6 +274,7 @@ export class Engine {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#startSignalCleanup = () => signal.removeEventListener('abort', onAbort);
     }
+    this.#retention.start();
     this.#emit('started');
     this.#pump();
     this.#checkIdle();
@@ -271,6 +292,7 @@ export class Engine {
   }
 
   async #doStop(): Promise<void> {
+    await this.#retention.stop();
     this.#startSignalCleanup?.();
     this.#startSignalCleanup = null;
     const ended: Promise<void>[] = [];
@@ -605,6 +627,7 @@ export class Engine {
     const { uuid } = record.doc;
     const applied = this.#transition(record, from, status, { ...fields, endedAt: new Date(this.#options.clock.now()) }, () => {
       this.#endsInFlight.delete(uuid);
+      for (const observer of this.#observers) observer.ended(record);
       const { doc } = record;
       const outcome = (status === 'done' ? doc.result : status === 'failed' ? doc.error : doc.abortReason) as JsonValue;
       this.#emit(`task.${status}`, uuid, outcome as never);

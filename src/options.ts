@@ -9,6 +9,7 @@ import { ErrorCodes } from './errors.js';
 import type { EngineLogger } from './types.js';
 import type { TaskStore } from './store/task-store.js';
 import { validateResourceLimits, type ResourceLimits } from './resource-limits.js';
+import { validateRetentionOption, type RetentionOptions, type RetentionPolicy } from './retention-options.js';
 
 export interface TaskerOptions {
   /** Directory of the JSON store. Omitted or `null`: tasks live in memory only. */
@@ -39,6 +40,12 @@ export interface TaskerOptions {
    * `failed` with `ERR_WORKER_OUT_OF_MEMORY`. Default: Node's defaults.
    */
   resourceLimits?: ResourceLimits;
+  /**
+   * Removal of ended tasks: older than `maxAge` ms (from `endedAt`), and/or
+   * beyond the newest `maxCount` per status; swept every `interval` ms
+   * (default 60 000) while started. Default: ended tasks are kept.
+   */
+  retention?: RetentionOptions;
 }
 
 export interface ResolvedOptions {
@@ -51,12 +58,13 @@ export interface ResolvedOptions {
   store: TaskStore | null;
   durability: 'fsync' | 'none';
   resourceLimits: ResourceLimits | null;
+  retention: RetentionPolicy | null;
 }
 
 export const DEFAULT_ABORT_GRACE_MS = 1000;
 export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
 
-const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits']);
+const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits', 'retention']);
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
@@ -81,6 +89,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     store: store(o['store']),
     durability: durability(o['durability']),
     resourceLimits: o['resourceLimits'] === undefined ? null : validateResourceLimits(o['resourceLimits'], 'options.resourceLimits', 'option'),
+    retention: o['retention'] === undefined ? null : validateRetentionOption(o['retention']),
   };
 }
 

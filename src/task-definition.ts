@@ -8,6 +8,7 @@ import { ErrorCodes, TaskerError } from './errors.js';
 import { copyJsonValue, JsonValueError, type JsonValue } from './json-value.js';
 import { MAX_TIMER_MS } from './options.js';
 import { compileQuery } from './query.js';
+import { validateTaskRetention, type TaskRetention } from './retention-options.js';
 import type { AddTaskDef, ConcurrencyCondition } from './types.js';
 
 export interface ValidTaskDef {
@@ -20,9 +21,10 @@ export interface ValidTaskDef {
   abortGraceMs?: number;
   maxLogs?: number;
   abortSignal?: AbortSignal;
+  retention?: TaskRetention;
 }
 
-const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'abortSignal']);
+const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'abortSignal', 'retention']);
 
 function invalid(message: string, cause?: unknown): TaskerError {
   return new TaskerError(ErrorCodes.INVALID_TASK, message, cause === undefined ? undefined : { cause });
@@ -51,6 +53,7 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
     if (!(d.abortSignal instanceof AbortSignal)) throw invalid('abortSignal must be an AbortSignal');
     valid.abortSignal = d.abortSignal;
   }
+  if (d.retention !== undefined) valid.retention = validateTaskRetention(d.retention);
   return valid;
 }
 

@@ -10,6 +10,7 @@
  */
 import type { SerializedError } from './errors.js';
 import type { JsonValue } from './json-value.js';
+import type { TaskRetention } from './retention-options.js';
 
 export type { JsonValue } from './json-value.js';
 export type { SerializedError } from './errors.js';
@@ -72,6 +73,8 @@ export interface Task<Data = JsonValue, Result = JsonValue> {
   abortGraceMs?: number;
   maxLogs?: number;
   concurrency?: ConcurrencyCondition[];
+  /** This task's retention (overrides the tasker's `retention.maxAge`). */
+  retention?: TaskRetention;
   /** Log entries not kept because the task reached `maxLogsPerTask`. */
   logsDropped?: number;
   /** Present only when asked for with `withLogs`. */
@@ -93,6 +96,8 @@ export interface AddTaskDef<Data = unknown> {
   maxLogs?: number;
   /** Aborts the task when it fires (while new or running). */
   abortSignal?: AbortSignal;
+  /** Removes the task this many ms after it ended (overrides the tasker's `retention.maxAge`). */
+  retention?: TaskRetention;
 }
 
 export interface RetrieveOptions {
