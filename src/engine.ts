@@ -10,6 +10,7 @@
  * - Nothing per task (timers, signal listeners, waiters, log streams) outlives
  *   the task's end.
  */
+import { Deduper } from './dedupe.js';
 import { describeError, describeValue } from './describe.js';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -90,6 +91,7 @@ export class Engine {
   #pumping = false;
   #closing: Promise<void> | null = null;
   readonly #retention: Retention;
+  readonly #dedupe: Deduper;
   /** Features that keep their own index of the tasks, fed at add, end and removal (see task-observer.ts). */
   readonly #observers: TaskObserver[];
 
@@ -111,7 +113,8 @@ export class Engine {
       logger: options.logger,
       remove: (records) => this.removeTasks(records),
     });
-    this.#observers = [this.#retention];
+    this.#dedupe = new Deduper(this.#registry, options.clock);
+    this.#observers = [this.#retention, this.#dedupe];
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
     this.#ready.catch(() => {});
@@ -176,7 +179,6 @@ export class Engine {
 
   async addTask(def: ValidTaskDef, rawDef: AddTaskDef): Promise<string> {
     await this.ready();
-    this.#emit('task.add', rawDef);
     const doc: TaskDoc = {
       uuid: uuidv7(),
       operation: def.operation,
@@ -191,10 +193,16 @@ export class Engine {
     if (def.abortGraceMs !== undefined) doc.abortGraceMs = def.abortGraceMs;
     if (def.maxLogs !== undefined) doc.maxLogs = def.maxLogs;
     if (def.retention !== undefined) doc.retention = def.retention;
+    if (def.dedupe?.key != null) doc.dedupeKey = def.dedupe.key;
+    const admission = await this.#dedupe.admit(def.dedupe, doc, (replaced) =>
+      Promise.all(replaced.map((old) => this.#requestAbort(old, AbortCodes.REPLACED, `The task was replaced by task ${doc.uuid}`))).then(() => {}),
+    );
+    if (admission.kind === 'existing') return admission.uuid;
+    this.#emit('task.add', rawDef);
     const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
     // The task exists for the other calls (and may run) only once it is stored:
     // a task that runs is a task that was acknowledged.
-    await this.#committer.push({ type: 'put', task: { ...doc } }, (error) => {
+    const stored = this.#committer.push({ type: 'put', task: { ...doc } }, (error) => {
       if (error !== null) {
         // The store may hold the document in memory for its next write: take it back out.
         void this.#committer.push({ type: 'remove', uuid: doc.uuid }).catch(() => {});
@@ -207,6 +215,8 @@ export class Engine {
       if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
       this.#pump();
     });
+    // Stored or failed, the add is no longer in flight for the dedupe checks of other adds.
+    await stored.finally(() => this.#dedupe.settled(doc.uuid));
     return doc.uuid;
   }
 

@@ -47,6 +47,8 @@ export const ErrorCodes = {
   STORE_LOCKED: 'ERR_STORE_LOCKED',
   /** The store could not write a change. */
   STORE_WRITE_FAILED: 'ERR_STORE_WRITE_FAILED',
+  /** `addTask` with `dedupe` (mode 'reject') found a duplicate; `existingUuid` names it. */
+  DUPLICATE_TASK: 'ERR_DUPLICATE_TASK',
 } as const;
 
 /** Codes carried by the `AbortError` stored as a task's `abortReason`. */
@@ -61,6 +63,8 @@ export const AbortCodes = {
   TASKER_STOPPED: 'ERR_TASKER_STOPPED',
   /** The task was `running` when the process died; found on restart. */
   INTERRUPTED: 'ERR_TASK_INTERRUPTED',
+  /** A newer task with `dedupe: { mode: 'replace' }` replaced it. */
+  REPLACED: 'ERR_TASK_REPLACED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -93,6 +97,17 @@ export class TaskAbortedError extends TaskerError {
     super(ErrorCodes.TASK_ABORTED, `Task ${uuid} was aborted: ${describe(cause)}`, { cause });
     this.name = 'TaskAbortedError';
     this.uuid = uuid;
+  }
+}
+
+/** `addTask` with `dedupe` in mode 'reject' found a duplicate in scope. */
+export class DuplicateTaskError extends TaskerError {
+  /** The uuid of the task found (a new or running one first, else the latest ended). */
+  readonly existingUuid: string;
+  constructor(existingUuid: string, message: string) {
+    super(ErrorCodes.DUPLICATE_TASK, message);
+    this.name = 'DuplicateTaskError';
+    this.existingUuid = existingUuid;
   }
 }
 

@@ -15,7 +15,7 @@ export interface TaskerEvents {
   stopped: [];
   /** Nothing is running and nothing runnable is queued (or the tasker is stopped). */
   idle: [];
-  /** `addTask` was called with a valid definition. */
+  /** `addTask` accepted a definition (valid, not a duplicate); emitted before the task is stored. */
   'task.add': [def: AddTaskDef];
   /** The task is stored. */
   'task.added': [uuid: string];

@@ -8,6 +8,7 @@ import { ErrorCodes, TaskerError } from './errors.js';
 import { copyJsonValue, JsonValueError, type JsonValue } from './json-value.js';
 import { MAX_TIMER_MS } from './options.js';
 import { compileQuery } from './query.js';
+import { validateDedupe, type ValidDedupe } from './dedupe-options.js';
 import { validateTaskRetention, type TaskRetention } from './retention-options.js';
 import type { AddTaskDef, ConcurrencyCondition } from './types.js';
 
@@ -22,9 +23,10 @@ export interface ValidTaskDef {
   maxLogs?: number;
   abortSignal?: AbortSignal;
   retention?: TaskRetention;
+  dedupe?: ValidDedupe;
 }
 
-const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'abortSignal', 'retention']);
+const KNOWN = new Set(['operation', 'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'abortSignal', 'retention', 'dedupe']);
 
 function invalid(message: string, cause?: unknown): TaskerError {
   return new TaskerError(ErrorCodes.INVALID_TASK, message, cause === undefined ? undefined : { cause });
@@ -54,6 +56,7 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
     valid.abortSignal = d.abortSignal;
   }
   if (d.retention !== undefined) valid.retention = validateTaskRetention(d.retention);
+  if (d.dedupe !== undefined) valid.dedupe = validateDedupe(d.dedupe);
   return valid;
 }
 

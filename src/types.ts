@@ -10,6 +10,7 @@
  */
 import type { SerializedError } from './errors.js';
 import type { JsonValue } from './json-value.js';
+import type { DedupeOptions } from './dedupe-options.js';
 import type { TaskRetention } from './retention-options.js';
 
 export type { JsonValue } from './json-value.js';
@@ -75,6 +76,8 @@ export interface Task<Data = JsonValue, Result = JsonValue> {
   concurrency?: ConcurrencyCondition[];
   /** This task's retention (overrides the tasker's `retention.maxAge`). */
   retention?: TaskRetention;
+  /** The `dedupe.key` it was added with. */
+  dedupeKey?: string;
   /** Log entries not kept because the task reached `maxLogsPerTask`. */
   logsDropped?: number;
   /** Present only when asked for with `withLogs`. */
@@ -98,6 +101,8 @@ export interface AddTaskDef<Data = unknown> {
   abortSignal?: AbortSignal;
   /** Removes the task this many ms after it ended (overrides the tasker's `retention.maxAge`). */
   retention?: TaskRetention;
+  /** Refuses (or returns, or replaces) a duplicate of a new/running task: same `key`, or matching `query`. */
+  dedupe?: DedupeOptions;
 }
 
 export interface RetrieveOptions {
