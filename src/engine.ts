@@ -26,6 +26,7 @@ import {
 } from './errors.js';
 import type { TaskerEvents } from './events.js';
 import { LogStream } from './log-stream.js';
+import { reportMissingRunners } from './missing-runners.js';
 import type { ResolvedOptions } from './options.js';
 import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.js';
 import { serializeError, type WireLogEntry } from './protocol.js';
@@ -179,6 +180,9 @@ export class Engine {
 
   async addTask(def: ValidTaskDef, rawDef: AddTaskDef): Promise<string> {
     await this.ready();
+    if (this.#options.onMissingRunner === 'reject' && !this.#runners.has(def.operation)) {
+      throw new TaskerError(ErrorCodes.RUNNER_NOT_ASSIGNED, `No runner is assigned to '${def.operation}': call assignRunner first, or pass onMissingRunner: 'queue' to let tasks wait for one`);
+    }
     const doc: TaskDoc = {
       uuid: uuidv7(),
       operation: def.operation,
@@ -286,6 +290,7 @@ export class Engine {
     }
     this.#retention.start();
     this.#emit('started');
+    reportMissingRunners(this.#waitingForRunner, this.#options.logger, this.#emit);
     this.#pump();
     this.#checkIdle();
   }

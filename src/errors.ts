@@ -49,6 +49,8 @@ export const ErrorCodes = {
   STORE_WRITE_FAILED: 'ERR_STORE_WRITE_FAILED',
   /** `addTask` with `dedupe` (mode 'reject') found a duplicate; `existingUuid` names it. */
   DUPLICATE_TASK: 'ERR_DUPLICATE_TASK',
+  /** `addTask` for an operation with no runner assigned, with `onMissingRunner: 'reject'` (the default). */
+  RUNNER_NOT_ASSIGNED: 'ERR_RUNNER_NOT_ASSIGNED',
 } as const;
 
 /** Codes carried by the `AbortError` stored as a task's `abortReason`. */

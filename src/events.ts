@@ -26,6 +26,11 @@ export interface TaskerEvents {
   'task.failed': [uuid: string, error: SerializedError | JsonValue];
   'task.aborted': [uuid: string, reason: SerializedError];
   'task.ended': [uuid: string, status: EndedTaskStatus, outcome: JsonValue | SerializedError];
+  /**
+   * `start()` found `new` tasks whose operation has no runner (they wait for
+   * `assignRunner`): their operations, sorted. Also reported to `logger.warn`.
+   */
+  'runners.missing': [operations: string[]];
   /** An ended task was removed (`removeTask`/`removeTasks`), with its logs. */
   'task.removed': [uuid: string];
   [prioritized: `task.${string}.prioritized`]: [priority: number];

@@ -46,6 +46,12 @@ export interface TaskerOptions {
    * (default 60 000) while started. Default: ended tasks are kept.
    */
   retention?: RetentionOptions;
+  /**
+   * `addTask` for an operation with no runner: `'reject'` (default) rejects with
+   * ERR_RUNNER_NOT_ASSIGNED; `'queue'` stores the task, which waits for
+   * `assignRunner`. Tasks loaded from the store always wait.
+   */
+  onMissingRunner?: 'reject' | 'queue';
 }
 
 export interface ResolvedOptions {
@@ -59,12 +65,13 @@ export interface ResolvedOptions {
   durability: 'fsync' | 'none';
   resourceLimits: ResourceLimits | null;
   retention: RetentionPolicy | null;
+  onMissingRunner: 'reject' | 'queue';
 }
 
 export const DEFAULT_ABORT_GRACE_MS = 1000;
 export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
 
-const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits', 'retention']);
+const KNOWN = new Set(['persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits', 'retention', 'onMissingRunner']);
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (options === undefined) options = {};
@@ -90,6 +97,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     durability: durability(o['durability']),
     resourceLimits: o['resourceLimits'] === undefined ? null : validateResourceLimits(o['resourceLimits'], 'options.resourceLimits', 'option'),
     retention: o['retention'] === undefined ? null : validateRetentionOption(o['retention']),
+    onMissingRunner: onMissingRunner(o['onMissingRunner']),
   };
 }
 
@@ -129,6 +137,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 function durability(value: unknown): 'fsync' | 'none' {
   if (value === undefined) return 'fsync';
   if (value !== 'fsync' && value !== 'none') throw invalid(TypeError, `options.durability must be 'fsync' or 'none', got ${describeValue(value)}`);
+  return value;
+}
+
+function onMissingRunner(value: unknown): 'reject' | 'queue' {
+  if (value === undefined) return 'reject';
+  if (value !== 'reject' && value !== 'queue') throw invalid(TypeError, `options.onMissingRunner must be 'reject' or 'queue', got ${describeValue(value)}`);
   return value;
 }
 
