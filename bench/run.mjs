@@ -19,6 +19,7 @@ const SCENARIOS = {
   conditions: 'conditions.mjs',
   query: 'query.mjs',
   memory: 'memory.mjs',
+  retention: 'retention.mjs',
 };
 
 const args = process.argv.slice(2);

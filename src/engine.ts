@@ -10,6 +10,7 @@
  * - Nothing per task (timers, signal listeners, waiters, log streams) outlives
  *   the task's end.
  */
+import { Deduper } from './dedupe.js';
 import { describeError, describeValue } from './describe.js';
 import { v7 as uuidv7 } from 'uuid';
 import {
@@ -25,10 +26,12 @@ import {
 } from './errors.js';
 import type { TaskerEvents } from './events.js';
 import { LogStream } from './log-stream.js';
+import { reportMissingRunners } from './missing-runners.js';
 import type { ResolvedOptions } from './options.js';
 import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.js';
 import { serializeError, type WireLogEntry } from './protocol.js';
 import { Registry, type TaskRecord } from './registry.js';
+import { Retention } from './retention.js';
 import { profileKey, type ResourceLimits } from './resource-limits.js';
 import { outcomeKind, retryDelay, shouldRetry, type RetryPolicy } from './retry.js';
 import { resolveRunner, type ResolvedRunner, type RunnerOptions } from './runner-spec.js';
@@ -39,6 +42,7 @@ import { JournalStore } from './store/journal-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
 import type { ValidTaskDef, ValidTaskPatch } from './task-definition.js';
+import type { TaskObserver } from './task-observer.js';
 import { TimerQueue } from './timer-queue.js';
 import type {
   AddTaskDef,
@@ -100,6 +104,8 @@ export class Engine {
   #stopping: Promise<void> | null = null;
   #startSignalCleanup: (() => void) | null = null;
   #seq = 0;
+  /** The latest queue time given (createdAt, or queuedAt of a requeue), see #queueTime. */
+  #lastQueueTime = 0;
   /** Counts start() calls; stop() records the count so that a start() still loading the store gives way. */
   #startRequests = 0;
   #stopRequestedAt = 0;
@@ -110,6 +116,10 @@ export class Engine {
   readonly #delayed: TimerQueue<string>;
   /** Queue timeouts of `new` tasks. */
   readonly #queueDeadlines: TimerQueue<string>;
+  readonly #retention: Retention;
+  readonly #dedupe: Deduper;
+  /** Features that keep their own index of the tasks, fed at add, end and removal (see task-observer.ts). */
+  readonly #observers: TaskObserver[];
 
   constructor(options: ResolvedOptions, emit: Emit) {
     this.#options = options;
@@ -126,6 +136,13 @@ export class Engine {
       (error) => options.logger?.error('tasker: store write failed', error),
       (error) => options.logger?.error('tasker: an internal step after a store write failed', error),
     );
+    this.#retention = new Retention(options.retention, {
+      clock: options.clock,
+      logger: options.logger,
+      remove: (records) => this.removeTasks(records),
+    });
+    this.#dedupe = new Deduper(this.#registry, options.clock);
+    this.#observers = [this.#retention, this.#dedupe];
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
     this.#ready.catch(() => {});
@@ -151,8 +168,13 @@ export class Engine {
     const queuedTime = (task: TaskDoc): number => (task.queuedAt ?? task.createdAt).getTime();
     stored.sort((a, b) => queuedTime(a.task) - queuedTime(b.task) || (a.task.uuid < b.task.uuid ? -1 : a.task.uuid > b.task.uuid ? 1 : 0));
     for (const { task, logs } of stored) {
+      this.#lastQueueTime = Math.max(this.#lastQueueTime, queuedTime(task));
       const record: TaskRecord = { doc: task, logs, seq: ++this.#seq };
       this.#registry.add(record);
+      for (const observer of this.#observers) {
+        observer.added(record);
+        if (isEnded(task.status)) observer.ended(record);
+      }
       if (task.status === 'new') this.#queue(record);
     }
     // In uuid order: tasks requeued at one instant keep the order a later restart gives them (equal queuedAt, then uuid).
@@ -203,13 +225,15 @@ export class Engine {
 
   async addTask(def: ValidTaskDef, rawDef: AddTaskDef): Promise<string> {
     await this.ready();
-    this.#emit('task.add', rawDef);
+    if (this.#options.onMissingRunner === 'reject' && !this.#runners.has(def.operation)) {
+      throw new TaskerError(ErrorCodes.RUNNER_NOT_ASSIGNED, `No runner is assigned to '${def.operation}': call assignRunner first, or pass onMissingRunner: 'queue' to let tasks wait for one`);
+    }
     const doc: TaskDoc = {
       uuid: uuidv7(),
       operation: def.operation,
       priority: def.priority,
       status: 'new',
-      createdAt: new Date(this.#options.clock.now()),
+      createdAt: new Date(this.#queueTime(false)),
     };
     if (def.id !== undefined) doc.id = def.id;
     if (def.data !== undefined) doc.data = def.data;
@@ -221,21 +245,31 @@ export class Engine {
     if (def.queueTimeout !== undefined) doc.queueTimeout = def.queueTimeout;
     if (def.onTaskerStop !== undefined) doc.onTaskerStop = def.onTaskerStop;
     if (def.onInterrupted !== undefined) doc.onInterrupted = def.onInterrupted;
+    if (def.retention !== undefined) doc.retention = def.retention;
+    if (def.dedupe?.key != null) doc.dedupeKey = def.dedupe.key;
+    const admission = await this.#dedupe.admit(def.dedupe, doc, (replaced) =>
+      Promise.all(replaced.map((old) => this.#requestAbort(old, AbortCodes.REPLACED, `The task was replaced by task ${doc.uuid}`))).then(() => {}),
+    );
+    if (admission.kind === 'existing') return admission.uuid;
+    this.#emit('task.add', rawDef);
     const record: TaskRecord = { doc, logs: [], seq: ++this.#seq };
     // The task exists for the other calls (and may run) only once it is stored:
     // a task that runs is a task that was acknowledged.
-    await this.#committer.push({ type: 'put', task: { ...doc } }, (error) => {
+    const stored = this.#committer.push({ type: 'put', task: { ...doc } }, (error) => {
       if (error !== null) {
         // The store may hold the document in memory for its next write: take it back out.
         void this.#committer.push({ type: 'remove', uuid: doc.uuid }).catch(() => {});
         return;
       }
       this.#registry.add(record);
+      for (const observer of this.#observers) observer.added(record);
       this.#emit('task.added', doc.uuid);
       this.#queue(record);
       if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
       this.#pump();
     });
+    // Stored or failed, the add is no longer in flight for the dedupe checks of other adds.
+    await stored.finally(() => this.#dedupe.settled(doc.uuid));
     return doc.uuid;
   }
 
@@ -245,6 +279,8 @@ export class Engine {
    * refused with ERR_TASK_STATE (abort it first), and nothing is removed.
    */
   async removeTasks(records: TaskRecord[]): Promise<number> {
+    // A record another call removed meanwhile (between its lookup and now) is not removed twice.
+    records = records.filter((record) => this.#registry.get(record.doc.uuid) === record);
     for (const record of records) {
       if (!this.#hasSettled(record)) {
         throw new TaskerError(ErrorCodes.TASK_STATE, `Task ${record.doc.uuid} is ${record.doc.status}; only ended tasks can be removed`);
@@ -254,6 +290,7 @@ export class Engine {
     for (const record of records) {
       const { uuid } = record.doc;
       this.#registry.delete(uuid);
+      for (const observer of this.#observers) observer.removed(record);
       stored.push(this.#committer.push({ type: 'remove', uuid }, (error) => {
         if (error === null) this.#emit('task.removed', uuid);
       }));
@@ -315,7 +352,7 @@ export class Engine {
     }
     this.#unqueue(record);
     record.seq = ++this.#seq;
-    doc.queuedAt = new Date(this.#options.clock.now());
+    doc.queuedAt = new Date(this.#queueTime(true));
     this.#queue(record);
     const stored = this.#committer.push({ type: 'put', task: { ...doc } }, () => {
       this.#emit('task.postponed', uuid);
@@ -350,7 +387,9 @@ export class Engine {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#startSignalCleanup = () => signal.removeEventListener('abort', onAbort);
     }
+    this.#retention.start();
     this.#emit('started');
+    reportMissingRunners(this.#waitingForRunner, this.#options.logger, this.#emit);
     this.#pump();
     this.#checkIdle();
   }
@@ -372,6 +411,7 @@ export class Engine {
    * ones are aborted, waited for, or requeued; queued ones kept or aborted.
    */
   async #doStop(options: StopOptions): Promise<void> {
+    await this.#retention.stop();
     this.#startSignalCleanup?.();
     this.#startSignalCleanup = null;
     this.#delayed.pause();
@@ -598,6 +638,22 @@ export class Engine {
     void this.#requestAbort(record, AbortCodes.QUEUE_TIMEOUT, `The task did not start within its queueTimeout of ${timeout} ms`);
   }
 
+  /**
+   * The time a task enters the queue, which orders it among equal priorities
+   * here and, stored, after a restart (ties by uuid, time-ordered). Never
+   * before one already given: a task added is not placed before a task
+   * postponed earlier. Going back to the queue (`behind`) is strictly after
+   * every queue time given, so a task postponed in the millisecond another
+   * was added still goes behind it after a restart; in a burst of postpones
+   * the times may so run a few ms ahead of the clock.
+   */
+  #queueTime(behind: boolean): number {
+    const now = this.#options.clock.now();
+    const time = Math.max(now, behind ? this.#lastQueueTime + 1 : this.#lastQueueTime);
+    this.#lastQueueTime = time;
+    return time;
+  }
+
   #retryPolicy(record: TaskRecord): RetryPolicy | undefined {
     return record.doc.retry ?? this.#runners.get(record.doc.operation)?.defaults.retry;
   }
@@ -748,7 +804,7 @@ export class Engine {
     announce: () => void,
   ): Promise<void> | null {
     const { doc } = record;
-    const queuedAt = new Date(now + delay);
+    const queuedAt = new Date(delay > 0 ? now + delay : this.#queueTime(true));
     if (doc.status !== 'running') return null;
     const attempts = [...(doc.attempts ?? []), attemptOf(doc, outcome, error, now)];
     // A requeued task carries no trace of the run but its attempt.
@@ -855,6 +911,7 @@ export class Engine {
     }
     const applied = this.#transition(record, from, status, ending, () => {
       this.#endsInFlight.delete(uuid);
+      for (const observer of this.#observers) observer.ended(record);
       const { doc } = record;
       const outcome = (status === 'done' ? doc.result : status === 'failed' ? doc.error : doc.abortReason) as JsonValue;
       this.#emit(`task.${status}`, uuid, outcome as never);

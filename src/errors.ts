@@ -47,6 +47,10 @@ export const ErrorCodes = {
   STORE_LOCKED: 'ERR_STORE_LOCKED',
   /** The store could not write a change. */
   STORE_WRITE_FAILED: 'ERR_STORE_WRITE_FAILED',
+  /** `addTask` with `dedupe` (mode 'reject') found a duplicate; `existingUuid` names it. */
+  DUPLICATE_TASK: 'ERR_DUPLICATE_TASK',
+  /** `addTask` for an operation with no runner assigned, with `onMissingRunner: 'reject'` (the default). */
+  RUNNER_NOT_ASSIGNED: 'ERR_RUNNER_NOT_ASSIGNED',
 } as const;
 
 /** Codes carried by the `AbortError` stored as a task's `abortReason`. */
@@ -65,6 +69,8 @@ export const AbortCodes = {
   QUEUE_TIMEOUT: 'ERR_TASK_QUEUE_TIMEOUT',
   /** `postponeTask(uuid)` put the running task back to `new` (what its runner's signal says). */
   POSTPONED: 'ERR_TASK_POSTPONED',
+  /** A newer task with `dedupe: { mode: 'replace' }` replaced it. */
+  REPLACED: 'ERR_TASK_REPLACED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -97,6 +103,17 @@ export class TaskAbortedError extends TaskerError {
     super(ErrorCodes.TASK_ABORTED, `Task ${uuid} was aborted: ${describe(cause)}`, { cause });
     this.name = 'TaskAbortedError';
     this.uuid = uuid;
+  }
+}
+
+/** `addTask` with `dedupe` in mode 'reject' found a duplicate in scope. */
+export class DuplicateTaskError extends TaskerError {
+  /** The uuid of the task found (a new or running one first, else the latest ended). */
+  readonly existingUuid: string;
+  constructor(existingUuid: string, message: string) {
+    super(ErrorCodes.DUPLICATE_TASK, message);
+    this.name = 'DuplicateTaskError';
+    this.existingUuid = existingUuid;
   }
 }
 

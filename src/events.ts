@@ -22,7 +22,7 @@ export interface TaskerEvents {
   stopped: [];
   /** Nothing is running and nothing runnable is queued (or the tasker is stopped). */
   idle: [];
-  /** `addTask` was called with a valid definition. */
+  /** `addTask` accepted a definition (valid, not a duplicate); emitted before the task is stored. */
   'task.add': [def: AddTaskDef];
   /** The task is stored. */
   'task.added': [uuid: string];
@@ -33,6 +33,11 @@ export interface TaskerEvents {
   'task.failed': [uuid: string, error: SerializedError | JsonValue];
   'task.aborted': [uuid: string, reason: SerializedError];
   'task.ended': [uuid: string, status: EndedTaskStatus, outcome: JsonValue | SerializedError];
+  /**
+   * `start()` found `new` tasks whose operation has no runner (they wait for
+   * `assignRunner`): their operations, sorted. Also reported to `logger.warn`.
+   */
+  'runners.missing': [operations: string[]];
   /** An ended task was removed (`removeTask`/`removeTasks`), with its logs. */
   'task.removed': [uuid: string];
   /** A failed (or timed-out) run will be retried: the task is `new` again, same uuid. */

@@ -3,6 +3,7 @@ export { defineRunner } from './define-runner.js';
 export {
   AbortCodes,
   AbortError,
+  DuplicateTaskError,
   ErrorCodes,
   TaskAbortedError,
   TaskFailedError,
@@ -16,6 +17,8 @@ export type { TaskerOptions } from './options.js';
 export { DEFAULT_ABORT_GRACE_MS, DEFAULT_MAX_LOGS_PER_TASK } from './options.js';
 export type { Clock } from './clock.js';
 export type { ResourceLimits } from './resource-limits.js';
+export type { RetentionOptions, TaskRetention } from './retention-options.js';
+export type { DedupeMode, DedupeOptions } from './dedupe-options.js';
 export type { RunnerOptions } from './runner-spec.js';
 export type { StoreChange, StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
 export {

@@ -10,6 +10,7 @@ import type { ConcurrencyCondition, EngineLogger, InterruptedPolicy } from './ty
 import { concurrency as validateConditions, interruptedPolicy } from './task-definition.js';
 import type { TaskStore } from './store/task-store.js';
 import { validateResourceLimits, type ResourceLimits } from './resource-limits.js';
+import { validateRetentionOption, type RetentionOptions, type RetentionPolicy } from './retention-options.js';
 
 export interface TaskerOptions {
   /** Directory of the JSON store. Omitted or `null`: tasks live in memory only. */
@@ -48,6 +49,18 @@ export interface TaskerOptions {
    * again; the interrupted run counts as an attempt). Per task or runner: `onInterrupted`.
    */
   onInterrupted?: InterruptedPolicy;
+  /**
+   * Removal of ended tasks: older than `maxAge` ms (from `endedAt`), and/or
+   * beyond the newest `maxCount` per status; swept every `interval` ms
+   * (default 60 000) while started. Default: ended tasks are kept.
+   */
+  retention?: RetentionOptions;
+  /**
+   * `addTask` for an operation with no runner: `'reject'` (default) rejects with
+   * ERR_RUNNER_NOT_ASSIGNED; `'queue'` stores the task, which waits for
+   * `assignRunner`. Tasks loaded from the store always wait.
+   */
+  onMissingRunner?: 'reject' | 'queue';
 }
 
 export interface ResolvedOptions {
@@ -62,6 +75,8 @@ export interface ResolvedOptions {
   resourceLimits: ResourceLimits | null;
   concurrency: ConcurrencyCondition[];
   onInterrupted: InterruptedPolicy;
+  retention: RetentionPolicy | null;
+  onMissingRunner: 'reject' | 'queue';
 }
 
 export const DEFAULT_ABORT_GRACE_MS = 1000;
@@ -69,6 +84,7 @@ export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
 
 const KNOWN = new Set([
   'persistDir', 'maxThreads', 'abortGraceMs', 'maxLogsPerTask', 'logger', 'clock', 'store', 'durability', 'resourceLimits', 'concurrency', 'onInterrupted',
+  'retention', 'onMissingRunner',
 ]);
 
 export function resolveOptions(options: unknown): ResolvedOptions {
@@ -96,6 +112,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     resourceLimits: o['resourceLimits'] === undefined ? null : validateResourceLimits(o['resourceLimits'], 'options.resourceLimits', 'option'),
     concurrency: globalConditions(o['concurrency']),
     onInterrupted: o['onInterrupted'] === undefined ? 'abort' : interruptedPolicy(o['onInterrupted'], 'options.onInterrupted', (m) => invalid(TypeError, m)),
+    retention: o['retention'] === undefined ? null : validateRetentionOption(o['retention']),
+    onMissingRunner: onMissingRunner(o['onMissingRunner']),
   };
 }
 
@@ -135,6 +153,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 function durability(value: unknown): 'fsync' | 'none' {
   if (value === undefined) return 'fsync';
   if (value !== 'fsync' && value !== 'none') throw invalid(TypeError, `options.durability must be 'fsync' or 'none', got ${describeValue(value)}`);
+  return value;
+}
+
+function onMissingRunner(value: unknown): 'reject' | 'queue' {
+  if (value === undefined) return 'reject';
+  if (value !== 'reject' && value !== 'queue') throw invalid(TypeError, `options.onMissingRunner must be 'reject' or 'queue', got ${describeValue(value)}`);
   return value;
 }
 

@@ -9,6 +9,8 @@ import { copyJsonValue, JsonValueError, type JsonValue } from './json-value.js';
 import { MAX_TIMER_MS } from './options.js';
 import { compileQuery } from './query.js';
 import { RetryPolicyError, validateRetryPolicy, type StoredRetryPolicy } from './retry.js';
+import { validateDedupe, type ValidDedupe } from './dedupe-options.js';
+import { validateTaskRetention, type TaskRetention } from './retention-options.js';
 import type { AddTaskDef, ConcurrencyCondition, InterruptedPolicy, StopPolicy } from './types.js';
 
 export interface ValidTaskDef {
@@ -25,17 +27,19 @@ export interface ValidTaskDef {
   queueTimeout?: number;
   onTaskerStop?: StopPolicy;
   onInterrupted?: InterruptedPolicy;
+  retention?: TaskRetention;
+  dedupe?: ValidDedupe;
 }
 
 /** A validated `updateTask` patch: the stored fields it sets. */
-export type ValidTaskPatch = Partial<Omit<ValidTaskDef, 'operation' | 'abortSignal'>>;
+export type ValidTaskPatch = Partial<Omit<ValidTaskDef, 'operation' | 'abortSignal' | 'retention' | 'dedupe'>>;
 
 /** The fields `updateTask` may change: those stored with a task that only matter before it runs or when it runs. */
 export const PATCHABLE_FIELDS = [
   'data', 'id', 'priority', 'concurrency', 'runTimeout', 'abortGraceMs', 'maxLogs', 'retry', 'queueTimeout', 'onTaskerStop', 'onInterrupted',
 ] as const;
 
-const KNOWN = new Set<string>(['operation', 'abortSignal', ...PATCHABLE_FIELDS]);
+const KNOWN = new Set<string>(['operation', 'abortSignal', 'retention', 'dedupe', ...PATCHABLE_FIELDS]);
 const PATCHABLE = new Set<string>(PATCHABLE_FIELDS);
 
 function invalid(message: string, cause?: unknown): TaskerError {
@@ -50,6 +54,8 @@ export function validateTaskDef(def: unknown): ValidTaskDef {
   }
   if (typeof d.operation !== 'string' || d.operation.length === 0) throw invalid('operation must be a non-empty string');
   const valid: ValidTaskDef = { operation: d.operation, priority: priority(d.priority), ...validateFields(d) };
+  if (d.retention !== undefined) valid.retention = validateTaskRetention(d.retention);
+  if (d.dedupe !== undefined) valid.dedupe = validateDedupe(d.dedupe);
   if (d.abortSignal !== undefined) {
     if (!(d.abortSignal instanceof AbortSignal)) throw invalid('abortSignal must be an AbortSignal');
     valid.abortSignal = d.abortSignal;

@@ -11,6 +11,8 @@
 import type { SerializedError } from './errors.js';
 import type { JsonValue } from './json-value.js';
 import type { StoredRetryPolicy } from './retry.js';
+import type { DedupeOptions } from './dedupe-options.js';
+import type { TaskRetention } from './retention-options.js';
 
 export type { JsonValue } from './json-value.js';
 export type { SerializedError } from './errors.js';
@@ -118,6 +120,10 @@ export interface Task<Data = JsonValue, Result = JsonValue, Operation extends st
   runAfter?: Date;
   /** When a task went back to the queue (retry, requeue, postpone); its place among equal priorities. */
   queuedAt?: Date;
+  /** This task's retention (overrides the tasker's `retention.maxAge`). */
+  retention?: TaskRetention;
+  /** The `dedupe.key` it was added with. */
+  dedupeKey?: string;
   /** Log entries not kept because the task reached `maxLogsPerTask`. */
   logsDropped?: number;
   /** Present only when asked for with `withLogs`. */
@@ -148,6 +154,10 @@ export interface AddTaskDef<Data = unknown, Operation extends string = string> {
   onTaskerStop?: StopPolicy;
   /** Overrides the tasker's `onInterrupted` for this task. */
   onInterrupted?: InterruptedPolicy;
+  /** Removes the task this many ms after it ended (overrides the tasker's `retention.maxAge`). */
+  retention?: TaskRetention;
+  /** Refuses (or returns, or replaces) a duplicate of a new/running task: same `key`, or matching `query`. */
+  dedupe?: DedupeOptions;
 }
 
 /** The fields `updateTask(uuid, patch)` may change on a `new` task. */

@@ -92,7 +92,7 @@ test('abortTask on a new task aborts it at once, settles its waiters and emits t
 });
 
 test('abortTask without a reason uses a default message', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const uuid = await tasker.addTask({ operation: 'nobody' });
   await tasker.abortTask(uuid);
   const task = await tasker.getTask(uuid);
@@ -103,7 +103,7 @@ test('abortTask without a reason uses a default message', T, async (t) => {
 });
 
 test('a new task waiting for its runner can be aborted and does not run once the runner is assigned', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   await tasker.start();
   const uuid = await tasker.addTask({ operation: 'late', data: 'x' });
   const keep = await tasker.addTask({ operation: 'late', data: 'kept' });
@@ -357,7 +357,7 @@ test('no abort listener is left on a task abortSignal once the task ended done o
 // ---- abortTask edge cases ------------------------------------------------------------
 
 test('abortTask on an ended task changes nothing', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   tasker.assignRunner('echo', runner('echo'));
   tasker.assignRunner('fail', runner('fail'));
   await tasker.start();

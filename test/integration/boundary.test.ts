@@ -9,7 +9,7 @@ import { createTasker, tempDir } from '../helpers/tasker.js';
 
 
 test('listenTaskLogs with malformed options fails through its iterator, never crashing the process', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const uuid = await tasker.addTask({ operation: 'none' });
   const bad: unknown[] = [{ abortSignal: 5 }, { abortSignal: {} }, { fromBeginning: 'yes' }, { follow: true }, 5, 'x', null];
   for (const options of bad) {
@@ -20,7 +20,7 @@ test('listenTaskLogs with malformed options fails through its iterator, never cr
 });
 
 test('unknown read options are refused rather than ignored', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const uuid = await tasker.addTask({ operation: 'none' });
   await assert.rejects(tasker.getTask(uuid, { withlogs: true } as never), rejectsWith('ERR_INVALID_QUERY'));
   await assert.rejects(tasker.findTasks({}, { limt: 1 } as never), rejectsWith('ERR_INVALID_QUERY'));
@@ -30,7 +30,7 @@ test('unknown read options are refused rather than ignored', async (t) => {
 });
 
 test('prioritizeTask without a priority rejects and changes nothing', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const uuid = await tasker.addTask({ operation: 'none', priority: 5 });
   await assert.rejects((tasker.prioritizeTask as (uuid: string) => Promise<void>)(uuid), rejectsWith('ERR_INVALID_OPTION'));
   await assert.rejects(tasker.prioritizeTask(uuid, undefined as never), rejectsWith('ERR_INVALID_OPTION'));

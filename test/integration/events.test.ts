@@ -177,7 +177,7 @@ test('the full event sequence of a task aborted while running, on general and pe
 });
 
 test('prioritizeTask on a new task emits task.prioritized then task.<uuid>.prioritized, stored before they fire', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const first = await tasker.addTask({ operation: 'later', id: 'first' });
   const second = await tasker.addTask({ operation: 'later', id: 'second' });
   const { seen, listen } = recorder(tasker);

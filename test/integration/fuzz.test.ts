@@ -867,7 +867,7 @@ const defArb: fc.Arbitrary<unknown> = fc
 test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t) => {
   const dir = await tempDir(t, 'tasker-fuzz-');
   const persistDir = join(dir, 'store');
-  const tasker = createTasker(t, { persistDir });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', persistDir });
   tasker.assignRunner(FUZZ_OP, runner('echo'));
   tasker.assignRunner(NORMAL_OP, runner('echo'));
   await tasker.start();
@@ -1235,7 +1235,7 @@ test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t
     assert.deepEqual(new Set(before.map((task) => task.uuid)), new Set(added));
     await tasker.close();
 
-    const reopened = createTasker(t2, { persistDir });
+    const reopened = createTasker(t2, { onMissingRunner: 'queue', persistDir });
     assert.equal(await reopened.countTasks(), added.length, 'the reloaded store lost or gained tasks');
     const after = new Map((await reopened.findTasks({}, { withLogs: true })).map((task) => [task.uuid, task]));
     for (const task of before) {
@@ -1271,7 +1271,7 @@ const REGRESSION_HANG_MS = 1_000;
 test(
   'values that cannot be turned into a string, fake Dates and odd constructor names get a coded error',
   async (t) => {
-    const tasker = createTasker(t);
+    const tasker = createTasker(t, { onMissingRunner: 'queue' });
     const known = await tasker.addTask({ operation: 'regression-hostile' });
     const positions: Array<[string, readonly string[], (v: unknown) => Promise<unknown>]> = [
       ['getTask(v)', ['ERR_TASK_NOT_FOUND'], (v) => tasker.getTask(v as never)],
@@ -1324,7 +1324,7 @@ test(
     await fc.assert(
       fc.asyncProperty(fc.dictionary(dollarKeyArb, node, { minKeys: 1, maxKeys: 5 }), async (data) => {
         const persistDir = join(base, `run-${runs++}`);
-        const writer = new Tasker({ persistDir, durability: 'none' });
+        const writer = new Tasker({ persistDir, durability: 'none', onMissingRunner: 'queue' });
         const uuid = await writer.addTask({ operation: 'regression-dollar', data, id: data });
         await writer.close();
         const reader = new Tasker({ persistDir });
@@ -1354,7 +1354,7 @@ test(
           },
         }),
     );
-    const tasker = new Tasker({ maxThreads: 1 });
+    const tasker = new Tasker({ onMissingRunner: 'queue', maxThreads: 1 });
     try {
       await fc.assert(
         fc.asyncProperty(messageArb, fc.boolean(), async (makeReason, alreadyAborted) => {

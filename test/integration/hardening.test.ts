@@ -86,7 +86,7 @@ test('stop() called while start() still loads the store wins: nothing starts', a
 });
 
 test('with an already-aborted signal, task.added comes before task.aborted and task.ended', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const events = recordEvents(tasker, ['task.add', 'task.added', 'task.aborted', 'task.ended']);
   const uuid = await tasker.addTask({ operation: 'none', abortSignal: AbortSignal.abort('no') });
   await assert.rejects(tasker.waitForTaskOutputData(uuid), rejectsWith('ERR_TASK_ABORTED'));
@@ -95,7 +95,7 @@ test('with an already-aborted signal, task.added comes before task.aborted and t
 
 test('a second abortTask resolves only once the end is stored, like the first', async (t) => {
   const store = new GatedStore();
-  const tasker = createTasker(t, { store });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', store });
   const uuid = await tasker.addTask({ operation: 'none' });
   store.hold = true;
   let firstDone = false;
@@ -124,7 +124,7 @@ test('data nested deeper than the limit is refused with ERR_INVALID_TASK, not a 
 });
 
 test('a query that fails only when evaluated rejects with ERR_INVALID_QUERY', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   await tasker.addTask({ operation: 'x', data: { v: 1 } });
   await assert.rejects(tasker.hasTask({ 'data.v': { $type: 'no-such-type' } }), rejectsWith('ERR_INVALID_QUERY'));
   await assert.rejects(tasker.countTasks({ 'data.v': { $type: 'no-such-type' } }), rejectsWith('ERR_INVALID_QUERY'));
@@ -132,7 +132,7 @@ test('a query that fails only when evaluated rejects with ERR_INVALID_QUERY', as
 
 test('an async listener that rejects is reported to the logger, not left unhandled', async (t) => {
   const errors: unknown[][] = [];
-  const tasker = createTasker(t, { logger: { error: (...a: unknown[]) => errors.push(a), warn() {}, info() {}, debug() {} } });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', logger: { error: (...a: unknown[]) => errors.push(a), warn() {}, info() {}, debug() {} } });
   tasker.on('task.added', async () => {
     throw new Error('async listener failed');
   });
@@ -157,7 +157,7 @@ test('queries that differ only by a Date versus its ISO string are different con
 });
 
 test('after close(), every call rejects with ERR_TASKER_CLOSED and assignRunner throws it', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const uuid = await tasker.addTask({ operation: 'x' });
   await tasker.close();
   await tasker.close(); // twice is fine

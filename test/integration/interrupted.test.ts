@@ -271,7 +271,7 @@ test("addTask({ onInterrupted: 'requeue' }) is stored; after a real SIGKILL that
 });
 
 test('addTask rejects a malformed onInterrupted (ERR_INVALID_TASK), the tasker option too (ERR_INVALID_OPTION)', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   for (const value of ['Requeue', 'retry', '', 1, null, true]) {
     await assert.rejects(tasker.addTask({ operation: 'x', onInterrupted: value as never }), { code: 'ERR_INVALID_TASK' }, String(value));
     assert.throws(() => createTasker(t, { onInterrupted: value as never }), { code: 'ERR_INVALID_OPTION' }, String(value));

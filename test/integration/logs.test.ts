@@ -240,7 +240,7 @@ test('on an already-ended task: fromBeginning yields the history then ends; with
 });
 
 test('a stream on a task aborted while new ends', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   tasker.assignRunner('burst', runner('log-burst'));
   await tasker.start();
   // No runner for 'nobody': the task stays new.

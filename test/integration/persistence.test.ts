@@ -72,7 +72,7 @@ function newTasker(t: TestContext, dir: string, maxThreads = 2): Tasker {
 
 test('tasks of every status survive a restart: equal documents, Dates, ±Infinity priorities, odd keys, logs', T, async (t) => {
   const dir = await tempDir(t);
-  const first = newTasker(t, dir);
+  const first = createTasker(t, { persistDir: dir, onMissingRunner: 'queue' });
   first.assignRunner('echo', runner('echo'));
   first.assignRunner('odd', runner('log-odd-data'));
   first.assignRunner('sum', runner('sum'));
@@ -161,12 +161,12 @@ test('tasks of every status survive a restart: equal documents, Dates, ±Infinit
 
 test('a task added while stopped runs after a restart once its runner is assigned', T, async (t) => {
   const dir = await tempDir(t);
-  const first = newTasker(t, dir);
+  const first = createTasker(t, { persistDir: dir, onMissingRunner: 'queue' });
   const uuid = await first.addTask({ operation: 'echo', data: { greeting: 'hello', at: new Date(5) } });
   await first.close();
   assert.equal(storedTask(dir, uuid)?.status, 'new');
 
-  const second = newTasker(t, dir);
+  const second = createTasker(t, { persistDir: dir, onMissingRunner: 'queue' });
   assert.equal((await second.getTask(uuid)).status, 'new');
   const ran = recordEvents(second, [`task.${uuid}.run`, `task.${uuid}.done`]);
   second.assignRunner('echo', runner('echo'));
@@ -283,7 +283,7 @@ test('a process killed with SIGKILL while a task runs: after a restart the task 
 
 test('addTask, prioritizeTask and abortTask resolve only after the change is on disk', T, async (t) => {
   const dir = await tempDir(t);
-  const tasker = newTasker(t, dir);
+  const tasker = createTasker(t, { persistDir: dir, onMissingRunner: 'queue' });
   await tasker.start();
   const uuids: string[] = [];
   for (let i = 0; i < 5; i++) {

@@ -39,7 +39,7 @@ test('the list of async methods is every method of Tasker but assignRunner and l
 });
 
 test('every async method rejects bad input with its code, never throwing synchronously', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   tasker.assignRunner('fail', runner('fail'));
   const unknown = '00000000-0000-7000-8000-000000000000';
   // A task that stays new (no runner), and one aborted while new: no thread needed for either.

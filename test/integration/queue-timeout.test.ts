@@ -62,7 +62,7 @@ function assertQueueTimeout(reason: SerializedError | undefined, ms: number): vo
 test('a task still new after its queueTimeout is aborted ERR_TASK_QUEUE_TIMEOUT (events, waiters, store); one that started in time is not', T, async (t) => {
   const dir = await tempDir(t);
   const clock = new FakeClock();
-  const tasker = createTasker(t, { persistDir: dir, clock, maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', persistDir: dir, clock, maxThreads: 1 });
   tasker.assignRunner('gate', runner('gate'));
   const gate = gates(t, tasker);
   await tasker.start();
@@ -115,7 +115,7 @@ test('a task still new after its queueTimeout is aborted ERR_TASK_QUEUE_TIMEOUT 
 
 test('a task that starts before its queueTimeout is not aborted later: starting cancels the timeout', T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock, maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 1 });
   tasker.assignRunner('gate', runner('gate'));
   const gate = gates(t, tasker);
   await tasker.start();
@@ -137,7 +137,7 @@ test('a task that starts before its queueTimeout is not aborted later: starting 
 
 test("a runner's queueTimeout applies to its tasks without their own; a task's own wins; tasks added before the runner get it too", T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock, maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 1 });
   tasker.assignRunner('gate', runner('gate'));
   tasker.assignRunner('slow', runner('gate'), { queueTimeout: 100 });
   const gate = gates(t, tasker);
@@ -177,7 +177,7 @@ test("a runner's queueTimeout applies to its tasks without their own; a task's o
 
 test('deadlines are checked only while started: a stopped tasker aborts nothing; on start() the overdue tasks are aborted at once', T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock, maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 1 });
   tasker.assignRunner('gate', runner('gate'));
   const gate = gates(t, tasker);
   const t0 = clock.now();
@@ -217,7 +217,7 @@ test('deadlines are checked only while started: a stopped tasker aborts nothing;
 
 test('stop() pauses the deadlines; the next start() fires the ones that passed meanwhile', T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock });
   await tasker.start();
   const t0 = clock.now();
   const uuid = await tasker.addTask({ operation: 'nobody', queueTimeout: 100 });
@@ -245,7 +245,7 @@ test(
   T,
   async (t) => {
     const clock = new FakeClock();
-    const tasker = createTasker(t, { clock, maxThreads: 1 });
+    const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 1 });
     tasker.assignRunner('echo', runner('echo'));
     const uuid = await tasker.addTask({ operation: 'echo', data: 'ran', queueTimeout: 100 });
     clock.advance(1_000);
@@ -264,7 +264,7 @@ test(
   T,
   async (t) => {
     const clock = new FakeClock();
-    const tasker = createTasker(t, { clock, maxThreads: 1 });
+    const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 1 });
     await tasker.start();
     // Its queueTimeout is the runner's default: it has no deadline until the runner comes.
     const uuid = await tasker.addTask({ operation: 'echo', data: 'ran' });
@@ -284,12 +284,12 @@ test('a queueTimeout survives a restart and still counts from createdAt', T, asy
   const dir = await tempDir(t);
   const clock = new FakeClock();
   const t0 = clock.now();
-  const first = createTasker(t, { persistDir: dir, clock });
+  const first = createTasker(t, { onMissingRunner: 'queue', persistDir: dir, clock });
   const uuid = await first.addTask({ operation: 'nobody', queueTimeout: 1_000 });
   await first.close();
 
   clock.advance(400);
-  const second = createTasker(t, { persistDir: dir, clock });
+  const second = createTasker(t, { onMissingRunner: 'queue', persistDir: dir, clock });
   assert.equal((await second.getTask(uuid)).queueTimeout, 1_000);
   await second.start();
   clock.advance(599);
@@ -308,7 +308,7 @@ test('a queueTimeout survives a restart and still counts from createdAt', T, asy
 
 test('after a retry the queueTimeout counts from queuedAt (its runAfter), not from createdAt', T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock, maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 1 });
   tasker.assignRunner('flaky', runner('flaky'));
   tasker.assignRunner('gate', runner('gate'));
   const gate = gates(t, tasker);
@@ -341,7 +341,7 @@ test('after a retry the queueTimeout counts from queuedAt (its runAfter), not fr
 
 test('postponeTask restarts the count (from its new queuedAt); updateTask can add a queueTimeout, counted from createdAt', T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock, maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 1 });
   tasker.assignRunner('gate', runner('gate'));
   const gate = gates(t, tasker);
   await tasker.start();
@@ -386,7 +386,7 @@ test('a task requeued at start-up (interrupted) counts its queueTimeout from its
     },
   ]);
   const clock = new FakeClock();
-  const tasker = createTasker(t, { persistDir: dir, clock });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', persistDir: dir, clock });
   await nextEvent(tasker, `task.${uuid}.requeued`);
   await tasker.start();
   clock.advance(0);
@@ -402,7 +402,7 @@ test('a task requeued at start-up (interrupted) counts its queueTimeout from its
 
 test('abortTask on a task with a queueTimeout: aborted once, as requested; its deadline is dropped', T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock });
   await tasker.start();
   const uuid = await tasker.addTask({ operation: 'nobody', queueTimeout: 100 });
   const aborts = recordEvents(tasker, ['task.aborted']);
@@ -414,7 +414,7 @@ test('abortTask on a task with a queueTimeout: aborted once, as requested; its d
 });
 
 test('a malformed queueTimeout is refused: addTask/updateTask ERR_INVALID_TASK, assignRunner ERR_INVALID_RUNNER', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const invalid: unknown[] = [0, -1, 'x', '100', Infinity, -Infinity, NaN, null, MAX_TIMER_MS + 1, {}];
   for (const value of invalid) {
     await assert.rejects(tasker.addTask({ operation: 'x', queueTimeout: value as number }), { code: 'ERR_INVALID_TASK' }, `addTask ${String(value)}`);

@@ -230,13 +230,13 @@ test('bug 6: a runner that resolves after an abort ends aborted (not done); a ru
 
 test('bug 7: Infinity and -Infinity priorities survive a restart and keep their run order', async (t) => {
   const dir = await tempDir(t);
-  const first = new Tasker({ persistDir: dir });
+  const first = new Tasker({ onMissingRunner: 'queue', persistDir: dir });
   const uuids = new Map<number, string>();
   for (const priority of [0, -Infinity, Infinity, 5]) uuids.set(priority, await first.addTask({ operation: 'echo', priority, data: priority === Infinity ? 'inf' : priority === -Infinity ? '-inf' : priority }));
   // close() releases the store (stop() keeps its lock), so that a new Tasker may open it.
   await first.close();
 
-  const second = createTasker(t, { persistDir: dir, maxThreads: 1 });
+  const second = createTasker(t, { onMissingRunner: 'queue', persistDir: dir, maxThreads: 1 });
   assert.equal((await second.getTask(uuids.get(Infinity)!)).priority, Infinity);
   assert.equal((await second.getTask(uuids.get(-Infinity)!)).priority, -Infinity);
   const order = [Infinity, 5, 0, -Infinity].map((priority) => uuids.get(priority));
@@ -263,7 +263,7 @@ test("order: 'idle' and onIdle() come after the last task's task.ended, once its
 });
 
 test('bug 8: assignRunner schedules the tasks that were waiting for it, and their waiters resolve', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   await tasker.start();
   const uuid = await tasker.addTask({ operation: 'late', data: 'finally' });
   const waiting = tasker.waitForTaskOutputData(uuid);
@@ -376,7 +376,7 @@ test('bug 12: an unreadable store or a failing write rejects the calls with a co
   const unhandled = watchUnhandled(t);
   const dir = await tempDir(t);
   await writeFile(join(dir, 'snapshot.json'), '{ this is not json');
-  const corrupt = createTasker(t, { persistDir: dir });
+  const corrupt = createTasker(t, { onMissingRunner: 'queue', persistDir: dir });
   corrupt.assignRunner('echo', runner('echo'));
   await assert.rejects(corrupt.addTask({ operation: 'echo' }), { code: ErrorCodes.STORE_CORRUPT });
   await assert.rejects(corrupt.getTask('whatever'), { code: ErrorCodes.STORE_CORRUPT });
@@ -396,7 +396,7 @@ test('bug 12: an unreadable store or a failing write rejects the calls with a co
     close: async () => {},
   };
   const logger = { error: (...args: unknown[]) => void errors.push(args), warn: () => {}, info: () => {}, debug: () => {} };
-  const failing = createTasker(t, { store: failingStore, logger });
+  const failing = createTasker(t, { onMissingRunner: 'queue', store: failingStore, logger });
   await assert.rejects(failing.addTask({ operation: 'echo' }), (error: Coded) => {
     assert.equal(error.code, ErrorCodes.STORE_WRITE_FAILED);
     assert.equal(error.cause?.message, 'disk full');

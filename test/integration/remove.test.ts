@@ -33,7 +33,7 @@ test('removeTask removes an ended task and its logs, from memory and from the st
 });
 
 test('removeTask refuses a task that has not ended; removeTasks removes all matches or none', async (t) => {
-  const tasker = createTasker(t, { maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', maxThreads: 1 });
   tasker.assignRunner('echo', runner('echo'));
   tasker.assignRunner('gate', runner('gate'));
   const waiting = await tasker.addTask({ operation: 'nobody' });

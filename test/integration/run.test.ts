@@ -242,7 +242,7 @@ test('assignRunner refuses a function, a missing file, and a second runner for o
 });
 
 test('assignRunner schedules tasks added before it (original bug 8)', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   tasker.assignRunner('other', runner('echo'));
   await tasker.start();
   const early = await tasker.addTask({ operation: 'late', data: 'early' });
@@ -262,7 +262,7 @@ test('assignRunner schedules tasks added before it (original bug 8)', T, async (
 // ---- addTask validation ---------------------------------------------------------
 
 test('addTask rejects malformed definitions with ERR_INVALID_TASK and stores nothing', async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const invalid = (def: unknown): Promise<string> => tasker.addTask(def as AddTaskDef);
   const expect = (pattern?: RegExp) => rejectsWith(ErrorCodes.INVALID_TASK, (error) => {
     if (pattern !== undefined) assert.match(error.message, pattern);

@@ -202,7 +202,7 @@ for (const where of ['tasker', 'runner'] as const) {
 }
 
 test("a runner's concurrency applies only to its operation, and to tasks added before it was assigned", T, async (t) => {
-  const tasker = createTasker(t, { maxThreads: 4 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', maxThreads: 4 });
   const gates = new Gates(t, tasker);
   await gates.add('a1', { operation: 'a' });
   await gates.add('a2', { operation: 'a' });
@@ -223,7 +223,7 @@ test("a runner's concurrency applies only to its operation, and to tasks added b
 
 test("a runner's runTimeout aborts its tasks (ERR_TASK_RUN_TIMEOUT); a task's own runTimeout, longer or shorter, wins", T, async (t) => {
   const clock = new FakeClock();
-  const tasker = createTasker(t, { clock, maxThreads: 4 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', clock, maxThreads: 4 });
   tasker.assignRunner('hang', runner('hang-until-abort'), { runTimeout: 100 });
   tasker.assignRunner('other', runner('hang-until-abort'));
   await tasker.start();
@@ -273,7 +273,7 @@ test("a runner's runTimeout aborts its tasks (ERR_TASK_RUN_TIMEOUT); a task's ow
 
 test("a runner's abortGraceMs sets the grace before termination; a task's own wins; the tasker's applies otherwise", T, async (t) => {
   const clock = new RecordingClock();
-  const tasker = new Tasker({ clock, maxThreads: 3, abortGraceMs: 60_000 });
+  const tasker = new Tasker({ onMissingRunner: 'queue', clock, maxThreads: 3, abortGraceMs: 60_000 });
   // Runners that ignore their abort end only by termination: let the grace periods of close() pass.
   t.after(async () => {
     const closing = tasker.close();
@@ -309,7 +309,7 @@ test("a runner's abortGraceMs sets the grace before termination; a task's own wi
 // ---- maxLogs ----------------------------------------------------------------------
 
 test("a runner's maxLogs caps its tasks' logs (logsDropped); a task's own wins; the tasker's maxLogsPerTask applies otherwise", T, async (t) => {
-  const tasker = createTasker(t, { maxLogsPerTask: 5 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', maxLogsPerTask: 5 });
   tasker.assignRunner('burst', runner('log-burst'), { maxLogs: 3 });
   tasker.assignRunner('plain', runner('log-burst'));
   await tasker.start();
@@ -331,7 +331,7 @@ test("a runner's maxLogs caps its tasks' logs (logsDropped); a task's own wins; 
 // ---- retry ------------------------------------------------------------------------
 
 test("a runner's retry policy retries its tasks without their own (a predicate allowed); a task's own policy wins", T, async (t) => {
-  const tasker = createTasker(t, { maxThreads: 1 });
+  const tasker = createTasker(t, { onMissingRunner: 'queue', maxThreads: 1 });
   const asked: Array<[string | undefined, number]> = [];
   tasker.assignRunner('flaky', runner('flaky'), { retry: { attempts: 3 } });
   tasker.assignRunner('picky', runner('flaky'), {
@@ -414,16 +414,16 @@ test('a malformed tasker concurrency throws ERR_INVALID_OPTION at construction',
     [null],
   ];
   for (const concurrency of malformed) {
-    assert.throws(() => new Tasker({ concurrency: concurrency as ConcurrencyCondition[] }), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(concurrency));
+    assert.throws(() => new Tasker({ onMissingRunner: 'queue', concurrency: concurrency as ConcurrencyCondition[] }), { code: 'ERR_INVALID_OPTION' }, JSON.stringify(concurrency));
   }
   // Valid: an empty list, and the two scopes.
   for (const concurrency of [[], [{ scope: 'before-queued', query: { operation: 'a' }, limit: 2 }], ONE_A_AT_A_TIME] as ConcurrencyCondition[][]) {
-    await new Tasker({ concurrency }).close();
+    await new Tasker({ onMissingRunner: 'queue', concurrency }).close();
   }
 });
 
 test('assignRunner with malformed options throws ERR_INVALID_RUNNER and assigns nothing', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const malformed: Array<[string, unknown]> = [
     ['runTimeout -1', { runTimeout: -1 }],
     ['runTimeout 0', { runTimeout: 0 }],

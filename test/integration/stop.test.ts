@@ -161,7 +161,7 @@ test('start() with an already-aborted signal does not start', T, async (t) => {
 });
 
 test('stop() on a never-started tasker resolves', T, async (t) => {
-  const tasker = createTasker(t);
+  const tasker = createTasker(t, { onMissingRunner: 'queue' });
   const events = recordEvents(tasker, ['started', 'stopped']);
   await tasker.stop();
   await Promise.all([tasker.stop(), tasker.stop()]);
