@@ -8,8 +8,10 @@ import { copyJsonValue, JsonValueError } from './json-value.js';
 import { compileQuery, type QueryTester } from './query.js';
 import type { TaskQuery } from './types.js';
 
+/** What `addTask` does with a duplicate: refuse it, return the existing task's uuid, or replace (abort) the existing task. */
 export type DedupeMode = 'reject' | 'return-existing' | 'replace';
 
+/** `addTask({ dedupe })`: what a duplicate is (a `key` or a `query`), and what to do with one. */
 export interface DedupeOptions {
   /** Tasks with the same key (stored as `dedupeKey`) are duplicates. */
   key?: string;

@@ -73,7 +73,9 @@ export const AbortCodes = {
   REPLACED: 'ERR_TASK_REPLACED',
 } as const;
 
+/** One of the stable codes of `ErrorCodes`, carried by every `TaskerError`. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+/** One of the codes of `AbortCodes`: why a task was aborted (its `abortReason.code`). */
 export type AbortCode = (typeof AbortCodes)[keyof typeof AbortCodes];
 
 /** Base class of every error Tasker throws or rejects with. */

@@ -15,6 +15,7 @@ export interface RetryInfo {
   error: SerializedError | JsonValue;
 }
 
+/** Every event of a Tasker, with its arguments: the map behind the typed `on`/`once`/`off`. */
 export interface TaskerEvents {
   /** `start()` began dispatching. */
   started: [];
@@ -61,4 +62,5 @@ export interface TaskerEvents {
   [updated: `task.${string}.updated`]: [fields: string[]];
 }
 
+/** The name of any Tasker event, per-task names (`task.<uuid>.done`) included. */
 export type TaskerEventName = keyof TaskerEvents;

@@ -12,6 +12,7 @@ import type { TaskStore } from './store/task-store.js';
 import { validateResourceLimits, type ResourceLimits } from './resource-limits.js';
 import { validateRetentionOption, type RetentionOptions, type RetentionPolicy } from './retention-options.js';
 
+/** What `new Tasker(options)` accepts; every option is optional. See README → `new Tasker(options?)`. */
 export interface TaskerOptions {
   /** Directory of the JSON store. Omitted or `null`: tasks live in memory only. */
   persistDir?: string | null;
@@ -79,7 +80,9 @@ export interface ResolvedOptions {
   onMissingRunner: 'reject' | 'queue';
 }
 
+/** The default `abortGraceMs`: 1000 ms between an abort's signal and the thread's termination. */
 export const DEFAULT_ABORT_GRACE_MS = 1000;
+/** The default `maxLogsPerTask`: 10 000 entries kept per task. */
 export const DEFAULT_MAX_LOGS_PER_TASK = 10_000;
 
 const KNOWN = new Set([

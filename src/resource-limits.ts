@@ -2,10 +2,11 @@
  * Memory limits of worker threads (`worker_threads` resourceLimits). piscina
  * applies them per pool, so the engine keeps one pool per distinct profile.
  */
-import type { ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits as WorkerResourceLimits } from 'node:worker_threads';
 import { ErrorCodes, TaskerError } from './errors.js';
 
-export type { ResourceLimits };
+/** Memory limits of worker threads, in MB: `maxOldGenerationSizeMb`, `maxYoungGenerationSizeMb`, `codeRangeSizeMb`, `stackSizeMb`. */
+export type ResourceLimits = WorkerResourceLimits;
 
 const KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 

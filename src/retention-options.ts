@@ -8,6 +8,7 @@ import { describeValue } from './describe.js';
 import { ErrorCodes, TaskerError } from './errors.js';
 import type { EndedTaskStatus } from './types.js';
 
+/** The tasker's `retention` option: which ended tasks are removed, and how often it is checked. */
 export interface RetentionOptions {
   /** Ended tasks whose `endedAt` is older than this many ms are removed. */
   maxAge?: number;

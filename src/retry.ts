@@ -13,6 +13,7 @@ import type { JsonValue } from './json-value.js';
 export type RetryOutcome = 'error' | 'timeout' | 'crash' | 'out-of-memory';
 export const RETRY_OUTCOMES: readonly RetryOutcome[] = ['error', 'timeout', 'crash', 'out-of-memory'];
 
+/** How long a failed task waits before each retry. */
 export interface RetryBackoff {
   type: 'fixed' | 'exponential';
   /** Milliseconds before the first retry (and every retry, with `fixed`). */
@@ -26,6 +27,7 @@ export interface RetryBackoff {
 /** Decides, from the attempt's stored error and its number (1 for the first run), whether to retry. */
 export type RetryPredicate = (error: SerializedError | JsonValue, attempt: number) => boolean;
 
+/** When and how often a failed task runs again (`retry` of `addTask` and `assignRunner`). */
 export interface RetryPolicy<On = RetryOutcome[] | RetryPredicate> {
   /** Most runs in all, the first one included (`attempts: 3` = one run and up to two retries). */
   attempts: number;

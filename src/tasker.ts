@@ -200,12 +200,14 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
     return toPublicTask(record, output) as Task<unknown, unknown>;
   }
 
+  /** Whether any task matches `query`. */
   async hasTask(query: TaskQuery): Promise<boolean> {
     const test = compileQuery(query);
     await this.#engine.ready();
     return this.#engine.registry.some(test);
   }
 
+  /** How many tasks match `query` (all of them by default). */
   async countTasks(query: TaskQuery = {}): Promise<number> {
     const test = compileQuery(query);
     await this.#engine.ready();

@@ -20,12 +20,15 @@ export type { RetryBackoff, RetryOutcome, RetryPolicy, RetryPredicate, StoredRet
 
 /** `new → running → done | failed | aborted`, `new → aborted`, and `running → new` (retry, requeue, postpone). */
 export type TaskStatus = 'new' | 'running' | 'done' | 'failed' | 'aborted';
+/** The statuses a task ends in: it never leaves them. */
 export type EndedTaskStatus = 'done' | 'failed' | 'aborted';
 
 /** Log levels, most severe first. */
 export type LogLevel = 'fatal' | 'error' | 'warning' | 'info' | 'debug';
+/** The log levels, most severe first (the order `logsMaxLevel` filters by). */
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warning', 'info', 'debug'];
 
+/** A log entry of a task, as stored and as `listenTaskLogs` yields it. */
 export interface LogEntry {
   level: LogLevel;
   message: string;
@@ -165,6 +168,7 @@ export type TaskPatch<Data = unknown> = Partial<
   Pick<AddTaskDef<Data>, 'data' | 'id' | 'priority' | 'concurrency' | 'runTimeout' | 'abortGraceMs' | 'maxLogs' | 'retry' | 'queueTimeout' | 'onTaskerStop' | 'onInterrupted'>
 >;
 
+/** Options of `stop()`: what happens to the running tasks (see README → Stop policies). */
 export interface StopOptions {
   /** What happens to running tasks without their own `onTaskerStop.running`. Default `'abort'`. */
   running?: 'abort' | 'wait' | 'requeue';
@@ -180,6 +184,7 @@ export interface StopOptions {
  */
 export type TaskProjection = Record<string, 0 | 1 | boolean>;
 
+/** Options of `getTask`: logs and projection. */
 export interface RetrieveOptions {
   withLogs?: boolean;
   /** The least severe level returned with `withLogs` (`'info'` returns fatal…info). Default `'debug'`: all. */
@@ -193,15 +198,18 @@ export interface RetrieveOptions {
   projection?: TaskProjection;
 }
 
+/** Options of `findTask`: those of `getTask`, and a sort. */
 export interface FindOptions extends RetrieveOptions {
   sort?: TaskSort;
 }
 
+/** Options of `findTasks`: those of `findTask`, and `limit`/`skip`. */
 export interface FindManyOptions extends FindOptions {
   limit?: number;
   skip?: number;
 }
 
+/** Options of `listenTaskLogs`. */
 export interface ListenLogsOptions {
   /** Yield the logs already stored before the live ones. */
   fromBeginning?: boolean;
@@ -227,6 +235,7 @@ export interface RunnerContext<Data = JsonValue> {
   abortSignal: AbortSignal;
 }
 
+/** `ctx.logger` of a runner: one method per level, `(message, data?)`. */
 export interface TaskLogger {
   fatal(message: string, data?: unknown): void;
   error(message: string, data?: unknown): void;

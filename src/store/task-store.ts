@@ -9,16 +9,19 @@ import type { LogEntry, Task } from '../types.js';
 /** A task as stored: the document without its logs. */
 export type TaskDoc = Omit<Task, 'logs'>;
 
+/** A task as a store loads it: its document and its log entries. */
 export interface StoredTask {
   task: TaskDoc;
   logs: LogEntry[];
 }
 
+/** One change a store makes durable: a task document written, log entries appended, or a task removed. */
 export type StoreChange =
   | { type: 'put'; task: TaskDoc }
   | { type: 'logs'; uuid: string; entries: LogEntry[] }
   | { type: 'remove'; uuid: string };
 
+/** The interface a custom store implements (`new Tasker({ store })`); see README → Custom stores. */
 export interface TaskStore {
   /** Reads every stored task. Rejects with `ERR_STORE_CORRUPT` on an unreadable file. */
   load(): Promise<StoredTask[]>;
