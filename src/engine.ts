@@ -66,6 +66,8 @@ interface Running {
   abortReason: SerializedError | null;
   /** The abort puts the task back to `new` (a stop's or postponeTask's requeue) instead of ending it. */
   requeue: boolean;
+  /** An abort that ends the task was asked for: the run ends it, whatever it answers, never retried or requeued. */
+  final: boolean;
   timeoutTimer: unknown;
   /** Settles once the run's outcome is applied and stored (ended, retried or requeued). */
   ended: Promise<void>;
@@ -168,7 +170,8 @@ export class Engine {
     const queuedTime = (task: TaskDoc): number => (task.queuedAt ?? task.createdAt).getTime();
     stored.sort((a, b) => queuedTime(a.task) - queuedTime(b.task) || (a.task.uuid < b.task.uuid ? -1 : a.task.uuid > b.task.uuid ? 1 : 0));
     for (const { task, logs } of stored) {
-      this.#lastQueueTime = Math.max(this.#lastQueueTime, queuedTime(task));
+      // A retry time in the future is not a queue time given yet.
+      this.#lastQueueTime = Math.max(this.#lastQueueTime, Math.min(queuedTime(task), this.#options.clock.now()));
       const record: TaskRecord = { doc: task, logs, seq: ++this.#seq };
       this.#registry.add(record);
       for (const observer of this.#observers) {
@@ -436,7 +439,11 @@ export class Engine {
     if (waited.length > 0 && options.timeout !== undefined) {
       const timeout = options.timeout;
       waitTimer = this.#options.clock.setTimeout(() => {
-        for (const record of waited) void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, `${stopped}; the task did not finish within the stop timeout of ${timeout} ms`);
+        for (const record of waited) {
+          // One that failed and went back to the queue meanwhile is a queued task now: its `queued` policy applies.
+          if (!this.#running.has(record.doc.uuid)) continue;
+          void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, `${stopped}; the task did not finish within the stop timeout of ${timeout} ms`);
+        }
       }, timeout);
     }
     await Promise.all(ended);
@@ -627,6 +634,8 @@ export class Engine {
   #release(uuid: string): void {
     const record = this.#registry.get(uuid);
     if (record === undefined || record.doc.status !== 'new') return;
+    // It queues behind the tasks already queued, as its stored queuedAt (its runAfter) orders it after a restart.
+    record.seq = ++this.#seq;
     this.#queue(record);
     this.#pump();
   }
@@ -675,6 +684,7 @@ export class Engine {
         const record = this.#registry.get(next.entry.uuid);
         if (record === undefined) continue;
         if (next.error !== undefined) {
+          this.#queueDeadlines.cancel(record.doc.uuid);
           this.#end(record, 'new', 'failed', {
             error: {
               name: 'TaskerError',
@@ -704,7 +714,7 @@ export class Engine {
     this.#scheduler.markRunning(doc.uuid, doc);
     let markEnded!: () => void;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
-    const running: Running = { handle: undefined as unknown as RunHandle, abortReason: null, requeue: false, timeoutTimer: undefined, ended, markEnded };
+    const running: Running = { handle: undefined as unknown as RunHandle, abortReason: null, requeue: false, final: false, timeoutTimer: undefined, ended, markEnded };
     const runTimeout = doc.runTimeout ?? runner.defaults.runTimeout;
     this.#running.set(doc.uuid, running);
     running.handle = this.#poolFor(runner.resourceLimits ?? this.#options.resourceLimits, false).run(
@@ -748,7 +758,9 @@ export class Engine {
     let stored: Promise<void> | null;
     if (reason !== null) {
       if (outcome.kind === 'terminated') fields.terminated = true;
-      if (running.requeue) {
+      if (running.final) {
+        stored = this.#end(record, 'running', 'aborted', { ...fields, abortReason: reason });
+      } else if (running.requeue) {
         stored = this.#backToQueue(record, 'requeued', reason, this.#options.clock.now(), 0, () => {
           this.#emit('task.requeued', uuid, reason);
           this.#emit(`task.${uuid}.requeued`, reason);
@@ -760,7 +772,8 @@ export class Engine {
       stored = this.#end(record, 'running', 'done', { result: outcome.result as JsonValue });
     } else {
       const error = outcome.kind === 'failed' ? (outcome.error as JsonValue) : null;
-      stored = this.#retryOrEnd(record, 'failed', error, false, { error });
+      // A failure that answered an abort already asked for (its answer was on the way) ends the task: not retried.
+      stored = running.final ? this.#end(record, 'running', 'failed', { error }) : this.#retryOrEnd(record, 'failed', error, false, { error });
     }
     // Resolved once the outcome is stored, so that an abort or a postpone resolves after it, not before.
     void (stored ?? Promise.resolve()).catch(() => {}).then(() => running.markEnded());
@@ -777,14 +790,20 @@ export class Engine {
     if (policy !== undefined && retryable) {
       const kind = outcomeKind(error, timedOut);
       const onPredicateError = (e: unknown): void => this.#options.logger?.error(`tasker: the retryOn predicate of '${doc.operation}' threw; not retrying`, e);
-      if (shouldRetry(policy, runs, kind, error, onPredicateError)) {
+      const attempt = (doc.attempts?.length ?? 0) + 1;
+      if (shouldRetry(policy, runs, attempt, kind, error, onPredicateError)) {
         const delay = retryDelay(policy.backoff, runs);
         const now = this.#options.clock.now();
-        return this.#backToQueue(record, status, error, now, delay, () => {
-          const info = { attempt: runs + 1, runAfter: new Date(now + delay), error: structuredClone(error) };
+        const requeued = this.#backToQueue(record, status, error, now, delay, () => {
+          const info = { attempt: attempt + 1, runAfter: new Date(now + delay), error: structuredClone(error) };
           this.#emit('task.retry', doc.uuid, info);
           this.#emit(`task.${doc.uuid}.retry`, info);
         });
+        // Back in the queue while the tasker stops: a task whose policy aborts queued tasks on stop is aborted now.
+        if (requeued !== null && this.#state === 'stopping' && this.#stopPolicy(record).queued === 'abort') {
+          void this.#requestAbort(record, AbortCodes.TASKER_STOPPED, 'The tasker was stopped');
+        }
+        return requeued;
       }
     }
     return this.#end(record, 'running', status, fields);
@@ -830,15 +849,22 @@ export class Engine {
     }
     const running = this.#running.get(uuid);
     if (status !== 'running' || running === undefined) return this.#endedPromise(uuid);
+    // An abort that ends the task (not a requeue, not a timeout that may retry) wins over one that would not.
+    const final = !requeue && code !== AbortCodes.RUN_TIMEOUT;
+    const reason = abortReason(code, message);
     if (running.abortReason === null) {
-      const reason = abortReason(code, message);
       const grace = record.doc.abortGraceMs ?? this.#runners.get(record.doc.operation)?.defaults.abortGraceMs ?? this.#options.abortGraceMs;
       // Not delivered when the runner has already answered: the task ends as it answered.
       if (running.handle.abort({ name: reason.name, message: reason.message, code }, grace)) {
         running.abortReason = reason;
         running.requeue = requeue;
       }
+    } else if (final && !running.final) {
+      // The runner already has its signal; the stored reason becomes this one, and the run is neither requeued nor retried.
+      running.abortReason = reason;
+      running.requeue = false;
     }
+    if (final) running.final = true;
     return running.ended;
   }
 

@@ -26,6 +26,8 @@ export const MessageType = {
 
 export interface RunRequest {
   uuid: string;
+  /** Distinct for each run: a task runs again under the same uuid after a retry or a requeue. */
+  runId: number;
   id: unknown;
   operation: string;
   data: unknown;
@@ -88,6 +90,8 @@ export interface LogBatchMessage {
 export interface AbortMessage {
   type: typeof MessageType.ABORT;
   uuid: string;
+  /** The run it aborts; an abort must never reach a later run of the same task. */
+  runId: number;
   reason: { name: string; message: string; code: string };
 }
 

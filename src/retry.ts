@@ -24,7 +24,7 @@ export interface RetryBackoff {
   jitter?: number;
 }
 
-/** Decides, from the attempt's stored error and its number (1 for the first run), whether to retry. */
+/** Decides, from the failed run's stored error and its number (`ctx.attempt`: 1 for the first run), whether to retry. */
 export type RetryPredicate = (error: SerializedError | JsonValue, attempt: number) => boolean;
 
 /** When and how often a failed task runs again (`retry` of `addTask` and `assignRunner`). */
@@ -107,14 +107,26 @@ export function outcomeKind(error: SerializedError | JsonValue | undefined, time
   return 'error';
 }
 
-/** Whether a policy retries an attempt that failed this way. A throwing predicate means no retry. */
-export function shouldRetry(policy: RetryPolicy, failedRuns: number, kind: RetryOutcome, error: SerializedError | JsonValue, onPredicateError: (e: unknown) => void): boolean {
+/**
+ * Whether a policy retries a run that failed this way: `failedRuns` counts
+ * against `attempts` (runs a stop or a postpone put back do not), `attempt`
+ * is the failed run's number (`ctx.attempt`), given to a predicate. A
+ * throwing predicate means no retry.
+ */
+export function shouldRetry(
+  policy: RetryPolicy,
+  failedRuns: number,
+  attempt: number,
+  kind: RetryOutcome,
+  error: SerializedError | JsonValue,
+  onPredicateError: (e: unknown) => void,
+): boolean {
   if (failedRuns >= policy.attempts) return false;
   const { retryOn } = policy;
   if (retryOn === undefined) return true;
   if (Array.isArray(retryOn)) return retryOn.includes(kind);
   try {
-    return (retryOn as RetryPredicate)(structuredClone(error), failedRuns) === true;
+    return (retryOn as RetryPredicate)(structuredClone(error), attempt) === true;
   } catch (predicateError) {
     onPredicateError(predicateError);
     return false;

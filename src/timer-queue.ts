@@ -104,20 +104,15 @@ export class TimerQueue<K> {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = this.#clock.now();
-    const due: K[] = [];
-    for (let node = this.#heap.peek(); node !== undefined && node.at <= now; node = this.#heap.peek()) {
+    // One key at a time, looking again after each callback: a callback may cancel, reschedule or
+    // (through fireDue) fire other keys, and pausing keeps the rest for the next resume.
+    while (this.#resumed) {
+      const node = this.#heap.peek();
+      if (node === undefined || node.at > now) break;
       this.#heap.pop();
       if (!this.#isLive(node)) continue;
       this.#live.delete(node.key);
-      due.push(node.key);
-    }
-    for (const key of due) {
-      if (!this.#resumed) {
-        // Paused by an earlier callback: keep the rest for the next resume.
-        this.schedule(key, now);
-        continue;
-      }
-      this.#onDue(key);
+      this.#onDue(node.key);
     }
     this.#arm();
   }

@@ -36,8 +36,9 @@ const EAGER_LOGS_PER_TURN = 64;
 const EARLY_ABORTS_KEPT = 256;
 
 const moduleCache = new Map<string, Promise<Record<string, unknown>>>();
-const runningControllers = new Map<string, AbortController>();
-const earlyAborts = new Map<string, AbortMessage['reason']>();
+/** By run id, not uuid: a task runs again under its uuid after a retry, and an old abort must not reach the new run. */
+const runningControllers = new Map<number, AbortController>();
+const earlyAborts = new Map<number, AbortMessage['reason']>();
 /** Held here: an unref'd channel that nothing references would be garbage-collected, and go deaf. */
 let controlChannel: BroadcastChannel;
 
@@ -47,12 +48,12 @@ function listenForAborts(name: string): void {
   controlChannel.onmessage = (event: unknown) => {
     const message = (event as { data?: unknown }).data;
     if (!isAbortMessage(message)) return;
-    const controller = runningControllers.get(message.uuid);
+    const controller = runningControllers.get(message.runId);
     if (controller !== undefined) {
       controller.abort(toAbortError(message.reason));
       return;
     }
-    earlyAborts.set(message.uuid, message.reason);
+    earlyAborts.set(message.runId, message.reason);
     if (earlyAborts.size > EARLY_ABORTS_KEPT) {
       const oldest = earlyAborts.keys().next().value;
       if (oldest !== undefined) earlyAborts.delete(oldest);
@@ -211,12 +212,12 @@ function makeLogger(sender: LogSender): TaskLogger {
 export default async function runTask(request: RunRequest): Promise<RunResponse> {
   parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
   const controller = new AbortController();
-  const early = earlyAborts.get(request.uuid);
+  const early = earlyAborts.get(request.runId);
   if (early !== undefined) {
-    earlyAborts.delete(request.uuid);
+    earlyAborts.delete(request.runId);
     controller.abort(toAbortError(early));
   }
-  runningControllers.set(request.uuid, controller);
+  runningControllers.set(request.runId, controller);
   const sender = new LogSender(request.uuid, request.maxLogs, request.logSlot);
   currentSender = sender;
   try {
@@ -261,7 +262,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       logsDropped: sender.dropped,
     };
   } finally {
-    runningControllers.delete(request.uuid);
+    runningControllers.delete(request.runId);
     sender.closed = true;
     if (currentSender === sender) currentSender = null;
   }

@@ -79,6 +79,8 @@ export class RunnerPool {
   readonly #options: RunnerPoolOptions;
   readonly #logCredit: Int32Array;
   readonly #freeSlots: number[];
+  /** Counts runs, to give each its `runId`. */
+  #runs = 0;
 
   constructor(options: RunnerPoolOptions) {
     this.#options = options;
@@ -113,11 +115,12 @@ export class RunnerPool {
    * the task (a thread may still be starting when a task is dispatched).
    */
   run(
-    request: Omit<RunRequest, 'logSlot'>,
+    request: Omit<RunRequest, 'logSlot' | 'runId'>,
     onSettled: (outcome: RunOutcome) => void,
     onStarted?: () => void,
   ): RunHandle {
     const terminate = new AbortController();
+    const runId = ++this.#runs;
     const slot = this.#freeSlots.pop();
     if (slot === undefined) throw new Error('RunnerPool: more runs than threads');
     Atomics.store(this.#logCredit, slot, 0);
@@ -136,7 +139,7 @@ export class RunnerPool {
     };
     run.settle = finish;
 
-    this.#piscina.run({ ...request, logSlot: slot } satisfies RunRequest, { signal: terminate.signal }).then(
+    this.#piscina.run({ ...request, runId, logSlot: slot } satisfies RunRequest, { signal: terminate.signal }).then(
       (response: RunResponse) => {
         run.response = response;
         if (run.received >= response.logsSent) {
@@ -163,7 +166,7 @@ export class RunnerPool {
       abort: (reason, graceMs) => {
         if (run.settled || run.response !== null) return false;
         if (terminate.signal.aborted || graceTimer !== undefined) return true;
-        const message: AbortMessage = { type: MessageType.ABORT, uuid: request.uuid, reason };
+        const message: AbortMessage = { type: MessageType.ABORT, uuid: request.uuid, runId, reason };
         this.#control.postMessage(message);
         if (!run.started) run.pendingAbort = message;
         graceTimer = this.#options.clock.setTimeout(() => terminate.abort(), graceMs);

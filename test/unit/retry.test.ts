@@ -33,17 +33,18 @@ describe('retry policy', () => {
 
   test('shouldRetry: the budget counts runs, retryOn lists kinds or decides by predicate', () => {
     const report = (): void => assert.fail('not expected');
-    assert.equal(shouldRetry({ attempts: 3 }, 2, 'error', null, report), true);
-    assert.equal(shouldRetry({ attempts: 3 }, 3, 'error', null, report), false);
-    assert.equal(shouldRetry({ attempts: 3, retryOn: ['crash'] }, 1, 'error', null, report), false);
-    assert.equal(shouldRetry({ attempts: 3, retryOn: ['crash'] }, 1, 'crash', null, report), true);
+    assert.equal(shouldRetry({ attempts: 3 }, 2, 2, 'error', null, report), true);
+    assert.equal(shouldRetry({ attempts: 3 }, 3, 3, 'error', null, report), false);
+    assert.equal(shouldRetry({ attempts: 3 }, 2, 4, 'error', null, report), true, 'requeued runs (attempt 4, two counted) leave room');
+    assert.equal(shouldRetry({ attempts: 3, retryOn: ['crash'] }, 1, 1, 'error', null, report), false);
+    assert.equal(shouldRetry({ attempts: 3, retryOn: ['crash'] }, 1, 1, 'crash', null, report), true);
     const seen: unknown[] = [];
-    const predicate = (error: unknown, attempt: number): boolean => (seen.push([error, attempt]), attempt < 2);
-    assert.equal(shouldRetry({ attempts: 5, retryOn: predicate }, 1, 'error', { code: 'E' }, report), true);
-    assert.equal(shouldRetry({ attempts: 5, retryOn: predicate }, 2, 'error', { code: 'E' }, report), false);
-    assert.deepEqual(seen, [[{ code: 'E' }, 1], [{ code: 'E' }, 2]]);
+    const predicate = (error: unknown, attempt: number): boolean => (seen.push([error, attempt]), attempt < 3);
+    assert.equal(shouldRetry({ attempts: 5, retryOn: predicate }, 1, 2, 'error', { code: 'E' }, report), true);
+    assert.equal(shouldRetry({ attempts: 5, retryOn: predicate }, 2, 3, 'error', { code: 'E' }, report), false);
+    assert.deepEqual(seen, [[{ code: 'E' }, 2], [{ code: 'E' }, 3]], 'the predicate gets the run number');
     let reported: unknown;
-    assert.equal(shouldRetry({ attempts: 5, retryOn: () => { throw new Error('bug'); } }, 1, 'error', null, (e) => (reported = e)), false);
+    assert.equal(shouldRetry({ attempts: 5, retryOn: () => { throw new Error('bug'); } }, 1, 1, 'error', null, (e) => (reported = e)), false);
     assert.match(String(reported), /bug/);
   });
 
