@@ -25,11 +25,13 @@ import {
   type SerializedError,
 } from './errors.js';
 import type { TaskerEvents } from './events.js';
+import { AsyncStream } from './async-stream.js';
 import { LogStream } from './log-stream.js';
 import { reportMissingRunners } from './missing-runners.js';
 import type { ResolvedOptions } from './options.js';
 import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.js';
-import { serializeError, type WireLogEntry } from './protocol.js';
+import { copyProgress, ProgressTracker } from './progress.js';
+import { serializeError, type WireLogEntry, type WireProgress } from './protocol.js';
 import { Registry, type TaskRecord } from './registry.js';
 import { Retention } from './retention.js';
 import { profileKey, type ResourceLimits } from './resource-limits.js';
@@ -51,7 +53,9 @@ import type {
   EndedTaskStatus,
   JsonValue,
   ListenLogsOptions,
+  ListenProgressOptions,
   LogEntry,
+  Progress,
   RunnerSpec,
   StopOptions,
   TaskStatus,
@@ -96,6 +100,7 @@ export class Engine {
   /** Tasks whose end is applied in memory but not yet stored and announced. */
   readonly #endsInFlight = new Set<string>();
   readonly #logStreams = new Map<string, Set<LogStream>>();
+  readonly #progress: ProgressTracker;
   readonly #idleWaiters = new Set<() => void>();
   readonly #ready: Promise<void>;
   #state: EngineState = 'stopped';
@@ -142,6 +147,10 @@ export class Engine {
       remove: (records) => this.removeTasks(records),
     });
     this.#dedupe = new Deduper(this.#registry, options.clock);
+    this.#progress = new ProgressTracker(options.clock, (uuid) => {
+      const record = this.#registry.get(uuid);
+      if (record?.doc.status === 'running') void this.#committer.push({ type: 'put', task: { ...record.doc } }).catch(() => {});
+    });
     this.#observers = [this.#retention, this.#dedupe];
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
@@ -503,6 +512,7 @@ export class Engine {
         clock: this.#options.clock,
         logger: this.#options.logger,
         onLogs: (uuid, entries) => this.#onLogs(uuid, entries),
+        onProgress: (uuid, progress) => this.#onProgress(uuid, progress),
       });
       this.#pools.set(key, pool);
     }
@@ -569,6 +579,29 @@ export class Engine {
           abortSignal.addEventListener('abort', onAbort, { once: true });
           stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
         }
+      },
+      (error: unknown) => stream.fail(error),
+    );
+    return stream;
+  }
+
+  /** Like listenTaskLogs: the current progress first, then each update, until the task ends. */
+  listenTaskProgress(uuid: string, options: ListenProgressOptions): AsyncStream<Progress> {
+    const stream = new AsyncStream<Progress>({ latestOnly: true });
+    const { abortSignal } = options;
+    if (abortSignal?.aborted === true) {
+      stream.end();
+      return stream;
+    }
+    this.#get(uuid).then(
+      (record) => {
+        if (stream.closed) return;
+        if (abortSignal?.aborted === true) return stream.end();
+        if (this.#hasSettled(record)) {
+          if (record.doc.progress !== undefined) stream.push(copyProgress(record.doc.progress));
+          return stream.end();
+        }
+        this.#progress.listen(uuid, record.doc.progress, stream, abortSignal);
       },
       (error: unknown) => stream.fail(error),
     );
@@ -807,7 +840,8 @@ export class Engine {
     const queuedAt = new Date(delay > 0 ? now + delay : this.#queueTime(true));
     if (doc.status !== 'running') return null;
     const attempts = [...(doc.attempts ?? []), attemptOf(doc, outcome, error, now)];
-    // A requeued task carries no trace of the run but its attempt.
+    // A requeued task carries no trace of the run but its attempt; the next run reports its own progress.
+    delete doc.progress;
     delete doc.startedAt;
     delete doc.endedAt;
     delete doc.terminated;
@@ -885,6 +919,18 @@ export class Engine {
     }).catch(() => {}); // reported to the logger by the committer
   }
 
+  /** Applied at once; stored now or later (see progress.ts); evented after what was pushed before it is stored. */
+  #onProgress(uuid: string, wire: WireProgress): void {
+    const record = this.#registry.get(uuid);
+    if (record === undefined || record.doc.status !== 'running') return;
+    const { progress, storeNow } = this.#progress.update(uuid, wire);
+    record.doc.progress = progress;
+    void this.#committer.push(storeNow ? { type: 'put', task: { ...record.doc } } : null, () => {
+      this.#emit('task.progress', uuid, copyProgress(progress));
+      this.#emit(`task.${uuid}.progress`, copyProgress(progress));
+    }).catch(() => {}); // reported to the logger by the committer
+  }
+
   // ---- internals: transitions --------------------------------------------------
 
   /**
@@ -895,6 +941,7 @@ export class Engine {
    */
   #transition(record: TaskRecord, from: TaskStatus, to: TaskStatus, fields: Partial<TaskDoc>, announce: () => void): Promise<void> | null {
     if (record.doc.status !== from || !canTransition(from, to)) return null;
+    if (from === 'running') this.#progress.runEnded(record.doc.uuid);
     Object.assign(record.doc, fields);
     record.doc.status = to;
     return this.#committer.push({ type: 'put', task: { ...record.doc } }, announce).catch(() => {});
@@ -921,6 +968,7 @@ export class Engine {
       this.#settleWaiters(record);
       const streams = this.#logStreams.get(uuid);
       if (streams !== undefined) for (const stream of [...streams]) stream.end();
+      this.#progress.taskEnded(uuid);
       this.#checkIdle();
     });
     if (applied === null) return null;
