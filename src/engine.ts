@@ -38,6 +38,7 @@ import { profileKey, type ResourceLimits } from './resource-limits.js';
 import { outcomeKind, retryDelay, shouldRetry, type RetryPolicy } from './retry.js';
 import { resolveRunner, type ResolvedRunner, type RunnerOptions } from './runner-spec.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { Stats } from './stats.js';
 import { canTransition, isEnded } from './state-machine.js';
 import { Committer } from './store/committer.js';
 import { JournalStore } from './store/journal-store.js';
@@ -101,6 +102,7 @@ export class Engine {
   readonly #endsInFlight = new Set<string>();
   readonly #logStreams = new Map<string, Set<LogStream>>();
   readonly #progress: ProgressTracker;
+  readonly #stats = new Stats();
   readonly #idleWaiters = new Set<() => void>();
   readonly #ready: Promise<void>;
   #state: EngineState = 'stopped';
@@ -151,7 +153,7 @@ export class Engine {
       const record = this.#registry.get(uuid);
       if (record?.doc.status === 'running') void this.#committer.push({ type: 'put', task: { ...record.doc } }).catch(() => {});
     });
-    this.#observers = [this.#retention, this.#dedupe];
+    this.#observers = [this.#retention, this.#dedupe, this.#stats];
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
     this.#ready.catch(() => {});
@@ -525,6 +527,10 @@ export class Engine {
     return this.#registry;
   }
 
+  get stats(): Stats {
+    return this.#stats;
+  }
+
   async #get(uuid: unknown): Promise<TaskRecord> {
     await this.ready();
     const record = typeof uuid === 'string' ? this.#registry.get(uuid) : undefined;
@@ -775,7 +781,10 @@ export class Engine {
     this.#scheduler.markEnded(uuid);
     if (running.timeoutTimer !== undefined) this.#options.clock.clearTimeout(running.timeoutTimer);
     const dropped = outcome.logsDropped;
-    if (dropped > 0) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + dropped;
+    if (dropped > 0) {
+      record.doc.logsDropped = (record.doc.logsDropped ?? 0) + dropped;
+      this.#stats.logsDropped(dropped);
+    }
     const fields: Partial<TaskDoc> = {};
     const reason = running.abortReason;
     let stored: Promise<void> | null;
@@ -906,7 +915,10 @@ export class Engine {
     if (record === undefined || record.doc.status !== 'running') return;
     const room = this.#maxLogs(record) - record.logs.length;
     const kept = (room >= entries.length ? entries : entries.slice(0, Math.max(0, room))) as LogEntry[];
-    if (kept.length < entries.length) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + entries.length - kept.length;
+    if (kept.length < entries.length) {
+      record.doc.logsDropped = (record.doc.logsDropped ?? 0) + entries.length - kept.length;
+      this.#stats.logsDropped(entries.length - kept.length);
+    }
     if (kept.length === 0) return;
     for (const entry of kept) record.logs.push(entry);
     const streams = this.#logStreams.get(uuid);
@@ -944,6 +956,7 @@ export class Engine {
     if (from === 'running') this.#progress.runEnded(record.doc.uuid);
     Object.assign(record.doc, fields);
     record.doc.status = to;
+    this.#stats.transitioned(record.doc, from);
     return this.#committer.push({ type: 'put', task: { ...record.doc } }, announce).catch(() => {});
   }
 

@@ -24,6 +24,7 @@ import { compileProjection } from './projection.js';
 import { compileQuery, validateCount, validateSort } from './query.js';
 import { toPublicTask, type OutputOptions } from './registry.js';
 import type { RunnerOptions } from './runner-spec.js';
+import type { TaskerStats } from './stats.js';
 import { priority as validatePriority, validateTaskDef, validateTaskPatch } from './task-definition.js';
 import { validateStopOptions } from './stop-options.js';
 import {
@@ -244,6 +245,17 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
     const output = outputOptions(options);
     await this.#engine.ready();
     return this.#engine.registry.find(test, sort, skip, limit).map((record) => toPublicTask(record, output) as Task<unknown, unknown>);
+  }
+
+  /**
+   * Counts of the tasks by status and, for waiting and running ones, by
+   * operation (kept up to date at each change: cheap to call often), and
+   * histograms of the wait and run times of the runs started since this
+   * tasker was created. Async like every method: it awaits the store's load.
+   */
+  async getStats(): Promise<TaskerStats> {
+    await this.#engine.ready();
+    return this.#engine.stats.snapshot();
   }
 
   /**

@@ -17,7 +17,7 @@ const T = { timeout: 20_000 };
 /** The methods of Tasker itself that return a promise (all but assignRunner, listenTaskLogs and listenTaskProgress). */
 const ASYNC_METHODS = [
   'start', 'stop', 'close', 'onIdle', 'addTask', 'abortTask', 'updateTask', 'postponeTask', 'prioritizeTask', 'removeTask', 'removeTasks',
-  'getTask', 'hasTask', 'countTasks', 'findTask', 'findTasks', 'waitForTaskOutputData',
+  'getTask', 'hasTask', 'countTasks', 'findTask', 'findTasks', 'getStats', 'waitForTaskOutputData',
 ] as const;
 type AsyncMethod = (typeof ASYNC_METHODS)[number];
 
@@ -104,6 +104,7 @@ test('every async method rejects bad input with its code, never throwing synchro
     ['countTasks', () => tasker.countTasks()],
     ['findTask', () => tasker.findTask({})],
     ['findTasks', () => tasker.findTasks()],
+    ['getStats', () => tasker.getStats()],
     ['waitForTaskOutputData', () => tasker.waitForTaskOutputData(pending)],
   ];
   for (const [method, call] of afterClose) await rejectsAsync(`${method} after close()`, call, 'ERR_TASKER_CLOSED');
@@ -112,7 +113,8 @@ test('every async method rejects bad input with its code, never throwing synchro
 
   // Every async method was exercised with bad input, and every one but stop and close after close().
   const tested = new Set(cases.map(([method]) => method));
-  assert.deepEqual(ASYNC_METHODS.filter((method) => !tested.has(method)), ['close', 'onIdle']);
+  // getStats takes no input: it can fail only through the store (after close, or on a store that cannot be opened).
+  assert.deepEqual(ASYNC_METHODS.filter((method) => !tested.has(method)), ['close', 'onIdle', 'getStats']);
   const testedClosed = new Set(afterClose.map(([method]) => method));
   assert.deepEqual(ASYNC_METHODS.filter((method) => !testedClosed.has(method)), ['stop', 'close']);
 });
@@ -141,6 +143,7 @@ test('on a store that cannot be opened every async method rejects, stop and clos
     ['countTasks', () => tasker.countTasks()],
     ['findTask', () => tasker.findTask({})],
     ['findTasks', () => tasker.findTasks()],
+    ['getStats', () => tasker.getStats()],
     ['waitForTaskOutputData', () => tasker.waitForTaskOutputData('x')],
   ];
   for (const [method, call] of calls) await rejectsAsync(`${method} on a store that cannot be opened`, call, 'ERR_STORE_OPEN_FAILED');

@@ -28,6 +28,7 @@ export type AsyncMethods =
   | 'countTasks'
   | 'findTask'
   | 'findTasks'
+  | 'getStats'
   | 'waitForTaskOutputData';
 
 expectType<Equal<OwnMethods, AsyncMethods | 'assignRunner' | 'listenTaskLogs' | 'listenTaskProgress'>>();
