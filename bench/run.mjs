@@ -13,6 +13,7 @@ const SCENARIOS = {
   persistence: 'persistence.mjs',
   'event-loop': 'event-loop.mjs',
   'log-flood': 'log-flood.mjs',
+  progress: 'progress.mjs',
   'cpu-1ms': 'cpu-1ms.mjs',
   latency: 'latency.mjs',
   drain: 'drain.mjs',

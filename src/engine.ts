@@ -25,17 +25,20 @@ import {
   type SerializedError,
 } from './errors.js';
 import type { TaskerEvents } from './events.js';
+import { AsyncStream } from './async-stream.js';
 import { LogStream } from './log-stream.js';
 import { reportMissingRunners } from './missing-runners.js';
 import type { ResolvedOptions } from './options.js';
 import { RunnerPool, type RunHandle, type RunOutcome } from './pool/runner-pool.js';
-import { serializeError, type WireLogEntry } from './protocol.js';
+import { copyProgress, ProgressTracker } from './progress.js';
+import { serializeError, type WireLogEntry, type WireProgress } from './protocol.js';
 import { Registry, type TaskRecord } from './registry.js';
 import { Retention } from './retention.js';
 import { profileKey, type ResourceLimits } from './resource-limits.js';
 import { outcomeKind, retryDelay, shouldRetry, type RetryPolicy } from './retry.js';
 import { resolveRunner, type ResolvedRunner, type RunnerOptions } from './runner-spec.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { Stats } from './stats.js';
 import { canTransition, isEnded } from './state-machine.js';
 import { Committer } from './store/committer.js';
 import { JournalStore } from './store/journal-store.js';
@@ -51,7 +54,9 @@ import type {
   EndedTaskStatus,
   JsonValue,
   ListenLogsOptions,
+  ListenProgressOptions,
   LogEntry,
+  Progress,
   RunnerSpec,
   StopOptions,
   TaskStatus,
@@ -98,6 +103,8 @@ export class Engine {
   /** Tasks whose end is applied in memory but not yet stored and announced. */
   readonly #endsInFlight = new Set<string>();
   readonly #logStreams = new Map<string, Set<LogStream>>();
+  readonly #progress: ProgressTracker;
+  readonly #stats = new Stats();
   readonly #idleWaiters = new Set<() => void>();
   readonly #ready: Promise<void>;
   #state: EngineState = 'stopped';
@@ -144,7 +151,11 @@ export class Engine {
       remove: (records) => this.removeTasks(records),
     });
     this.#dedupe = new Deduper(this.#registry, options.clock);
-    this.#observers = [this.#retention, this.#dedupe];
+    this.#progress = new ProgressTracker(options.clock, (uuid) => {
+      const record = this.#registry.get(uuid);
+      if (record?.doc.status === 'running') void this.#committer.push({ type: 'put', task: { ...record.doc } }).catch(() => {});
+    });
+    this.#observers = [this.#retention, this.#dedupe, this.#stats];
     this.#ready = this.#load();
     // Surfaced by every call that awaits `ready()`; never an unhandled rejection.
     this.#ready.catch(() => {});
@@ -510,6 +521,7 @@ export class Engine {
         clock: this.#options.clock,
         logger: this.#options.logger,
         onLogs: (uuid, entries) => this.#onLogs(uuid, entries),
+        onProgress: (uuid, progress) => this.#onProgress(uuid, progress),
       });
       this.#pools.set(key, pool);
     }
@@ -520,6 +532,10 @@ export class Engine {
 
   get registry(): Registry {
     return this.#registry;
+  }
+
+  get stats(): Stats {
+    return this.#stats;
   }
 
   async #get(uuid: unknown): Promise<TaskRecord> {
@@ -576,6 +592,29 @@ export class Engine {
           abortSignal.addEventListener('abort', onAbort, { once: true });
           stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
         }
+      },
+      (error: unknown) => stream.fail(error),
+    );
+    return stream;
+  }
+
+  /** Like listenTaskLogs: the current progress first, then each update, until the task ends. */
+  listenTaskProgress(uuid: string, options: ListenProgressOptions): AsyncStream<Progress> {
+    const stream = new AsyncStream<Progress>({ latestOnly: true });
+    const { abortSignal } = options;
+    if (abortSignal?.aborted === true) {
+      stream.end();
+      return stream;
+    }
+    this.#get(uuid).then(
+      (record) => {
+        if (stream.closed) return;
+        if (abortSignal?.aborted === true) return stream.end();
+        if (this.#hasSettled(record)) {
+          if (record.doc.progress !== undefined) stream.push(copyProgress(record.doc.progress));
+          return stream.end();
+        }
+        this.#progress.listen(uuid, record.doc.progress, stream, abortSignal);
       },
       (error: unknown) => stream.fail(error),
     );
@@ -752,7 +791,10 @@ export class Engine {
     this.#scheduler.markEnded(uuid);
     if (running.timeoutTimer !== undefined) this.#options.clock.clearTimeout(running.timeoutTimer);
     const dropped = outcome.logsDropped;
-    if (dropped > 0) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + dropped;
+    if (dropped > 0) {
+      record.doc.logsDropped = (record.doc.logsDropped ?? 0) + dropped;
+      this.#stats.logsDropped(dropped);
+    }
     const fields: Partial<TaskDoc> = {};
     const reason = running.abortReason;
     let stored: Promise<void> | null;
@@ -826,7 +868,8 @@ export class Engine {
     const queuedAt = new Date(delay > 0 ? now + delay : this.#queueTime(true));
     if (doc.status !== 'running') return null;
     const attempts = [...(doc.attempts ?? []), attemptOf(doc, outcome, error, now)];
-    // A requeued task carries no trace of the run but its attempt.
+    // A requeued task carries no trace of the run but its attempt; the next run reports its own progress.
+    delete doc.progress;
     delete doc.startedAt;
     delete doc.endedAt;
     delete doc.terminated;
@@ -898,7 +941,10 @@ export class Engine {
     if (record === undefined || record.doc.status !== 'running') return;
     const room = this.#maxLogs(record) - record.logs.length;
     const kept = (room >= entries.length ? entries : entries.slice(0, Math.max(0, room))) as LogEntry[];
-    if (kept.length < entries.length) record.doc.logsDropped = (record.doc.logsDropped ?? 0) + entries.length - kept.length;
+    if (kept.length < entries.length) {
+      record.doc.logsDropped = (record.doc.logsDropped ?? 0) + entries.length - kept.length;
+      this.#stats.logsDropped(entries.length - kept.length);
+    }
     if (kept.length === 0) return;
     for (const entry of kept) record.logs.push(entry);
     const streams = this.#logStreams.get(uuid);
@@ -908,6 +954,18 @@ export class Engine {
         this.#emit('task.log', uuid, entry);
         this.#emit(`task.${uuid}.log`, entry);
       }
+    }).catch(() => {}); // reported to the logger by the committer
+  }
+
+  /** Applied at once; stored now or later (see progress.ts); evented after what was pushed before it is stored. */
+  #onProgress(uuid: string, wire: WireProgress): void {
+    const record = this.#registry.get(uuid);
+    if (record === undefined || record.doc.status !== 'running') return;
+    const { progress, storeNow } = this.#progress.update(uuid, wire);
+    record.doc.progress = progress;
+    void this.#committer.push(storeNow ? { type: 'put', task: { ...record.doc } } : null, () => {
+      this.#emit('task.progress', uuid, copyProgress(progress));
+      this.#emit(`task.${uuid}.progress`, copyProgress(progress));
     }).catch(() => {}); // reported to the logger by the committer
   }
 
@@ -921,8 +979,10 @@ export class Engine {
    */
   #transition(record: TaskRecord, from: TaskStatus, to: TaskStatus, fields: Partial<TaskDoc>, announce: () => void): Promise<void> | null {
     if (record.doc.status !== from || !canTransition(from, to)) return null;
+    if (from === 'running') this.#progress.runEnded(record.doc.uuid);
     Object.assign(record.doc, fields);
     record.doc.status = to;
+    this.#stats.transitioned(record.doc, from);
     return this.#committer.push({ type: 'put', task: { ...record.doc } }, announce).catch(() => {});
   }
 
@@ -947,6 +1007,7 @@ export class Engine {
       this.#settleWaiters(record);
       const streams = this.#logStreams.get(uuid);
       if (streams !== undefined) for (const stream of [...streams]) stream.end();
+      this.#progress.taskEnded(uuid);
       this.#checkIdle();
     });
     if (applied === null) return null;

@@ -6,7 +6,7 @@
  * the change is stored.
  */
 import type { SerializedError } from './errors.js';
-import type { AddTaskDef, EndedTaskStatus, JsonValue, LogEntry } from './types.js';
+import type { AddTaskDef, EndedTaskStatus, JsonValue, LogEntry, Progress } from './types.js';
 
 /** What `task.retry` carries: the number of the coming run, when it may start, and the error of the failed one. */
 export interface RetryInfo {
@@ -30,6 +30,13 @@ export interface TaskerEvents {
   'task.prioritized': [uuid: string, priority: number];
   'task.run': [uuid: string];
   'task.log': [uuid: string, log: LogEntry];
+  /**
+   * A running task's progress arrived (at most one per ~100 ms per task, and
+   * the last one before its end). Emitted after what was stored before it
+   * (its earlier logs), before the task's end; the progress itself is stored
+   * at most every second, or with the task's next change.
+   */
+  'task.progress': [uuid: string, progress: Progress];
   'task.done': [uuid: string, result: JsonValue];
   'task.failed': [uuid: string, error: SerializedError | JsonValue];
   'task.aborted': [uuid: string, reason: SerializedError];
@@ -52,6 +59,7 @@ export interface TaskerEvents {
   [prioritized: `task.${string}.prioritized`]: [priority: number];
   [run: `task.${string}.run`]: [];
   [log: `task.${string}.log`]: [log: LogEntry];
+  [progress: `task.${string}.progress`]: [progress: Progress];
   [done: `task.${string}.done`]: [result: JsonValue];
   [failed: `task.${string}.failed`]: [error: SerializedError | JsonValue];
   [aborted: `task.${string}.aborted`]: [reason: SerializedError];

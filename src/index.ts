@@ -20,6 +20,7 @@ export type { ResourceLimits } from './resource-limits.js';
 export type { RetentionOptions, TaskRetention } from './retention-options.js';
 export type { DedupeMode, DedupeOptions } from './dedupe-options.js';
 export type { RunnerOptions } from './runner-spec.js';
+export type { HistogramSummary, TaskerStats } from './stats.js';
 export type { StoreChange, StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
 export {
   LOG_LEVELS,
@@ -34,10 +35,13 @@ export {
   type InterruptedPolicy,
   type JsonValue,
   type ListenLogsOptions,
+  type ListenProgressOptions,
   type LogEntry,
   type LogLevel,
   type OperationOf,
   type OperationOfId,
+  type Progress,
+  type ProgressValue,
   type RetrieveOptions,
   type RetryBackoff,
   type RetryOutcome,

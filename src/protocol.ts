@@ -12,6 +12,9 @@
  *   (piscina re-emits them as the pool's `message` event). Fire-and-forget,
  *   batched; the response says how many entries were sent so that the main
  *   thread records the end only after the last log has arrived.
+ *   A batch may also carry the task's latest progress (`progress`), sent at
+ *   most every PROGRESS_INTERVAL_MS and once more before the response; the
+ *   response counts the batches that carried one, for the same reason.
  * - main → worker, aborts: `AbortMessage`s on a `BroadcastChannel` named per
  *   pool (`RunnerWorkerData`). Aborts are rare, so a broadcast costs nothing
  *   per task, unlike a MessageChannel created and transferred per task.
@@ -65,14 +68,17 @@ export interface RunnerWorkerData {
 /** Log entries a worker may have sent that the main thread has not taken yet. */
 export const LOG_WINDOW = 4096;
 
+/** A runner's progress() calls in between are folded: only the latest value is sent, at most this often. */
+export const PROGRESS_INTERVAL_MS = 100;
+
 export interface StartedMessage {
   type: typeof MessageType.STARTED;
   uuid: string;
 }
 
 export type RunResponse =
-  | { ok: true; result: unknown; logsSent: number; logsDropped: number }
-  | { ok: false; error: unknown; code: string | null; logsSent: number; logsDropped: number };
+  | { ok: true; result: unknown; logsSent: number; logsDropped: number; progressSent: number }
+  | { ok: false; error: unknown; code: string | null; logsSent: number; logsDropped: number; progressSent: number };
 
 export interface WireLogEntry {
   level: LogLevel;
@@ -81,10 +87,21 @@ export interface WireLogEntry {
   timestamp: Date;
 }
 
+/** What `ctx.progress()` was given, normalised (see progress-value.ts), and when. */
+export interface WireProgress {
+  ratio: number;
+  done?: number;
+  total?: number;
+  message?: string;
+  at: Date;
+}
+
 export interface LogBatchMessage {
   type: typeof MessageType.LOG_BATCH;
   uuid: string;
+  /** May be empty when the batch carries only a progress. */
   entries: WireLogEntry[];
+  progress?: WireProgress;
 }
 
 export interface AbortMessage {

@@ -7,14 +7,15 @@
  * Promise coherence: every method that returns a promise is an `async`
  * function, so that a failure (validation included) is a rejection, never a
  * synchronous throw. The exceptions are `assignRunner`, synchronous by design
- * (it throws), the constructor, and `listenTaskLogs`, which reports its errors
- * through the iterator.
+ * (it throws), the constructor, and `listenTaskLogs` and `listenTaskProgress`,
+ * which report their errors through the iterator.
  *
  * Typing: `Tasker<Runners>` is typed by a map of operation names to runner
  * types (see the typed API in types.ts). The types are erased at run time.
  */
 import { EventEmitter } from 'node:events';
 import { Engine } from './engine.js';
+import { AsyncStream } from './async-stream.js';
 import { LogStream } from './log-stream.js';
 import { ErrorCodes, TaskerError } from './errors.js';
 import type { TaskerEvents } from './events.js';
@@ -23,6 +24,7 @@ import { compileProjection } from './projection.js';
 import { compileQuery, validateCount, validateSort } from './query.js';
 import { toPublicTask, type OutputOptions } from './registry.js';
 import type { RunnerOptions } from './runner-spec.js';
+import type { TaskerStats } from './stats.js';
 import { priority as validatePriority, validateTaskDef, validateTaskPatch } from './task-definition.js';
 import { validateStopOptions } from './stop-options.js';
 import {
@@ -32,7 +34,9 @@ import {
   type FindOptions,
   type JsonValue,
   type ListenLogsOptions,
+  type ListenProgressOptions,
   type LogEntry,
+  type Progress,
   type OperationOf,
   type OperationOfIdIn,
   type RetrieveOptions,
@@ -246,6 +250,17 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
   }
 
   /**
+   * Counts of the tasks by status and, for waiting and running ones, by
+   * operation (kept up to date at each change: cheap to call often), and
+   * histograms of the wait and run times of the runs started since this
+   * tasker was created. Async like every method: it awaits the store's load.
+   */
+  async getStats(): Promise<TaskerStats> {
+    await this.#engine.ready();
+    return this.#engine.stats.snapshot();
+  }
+
+  /**
    * Resolves with the task's result once it is `done`. Rejects with
    * `ERR_TASK_FAILED` or `ERR_TASK_ABORTED` (the stored error or reason as
    * `cause`), or `ERR_TASK_NOT_FOUND`. Typed by a `TaskId`, by the type
@@ -276,6 +291,24 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
     return this.#engine.listenTaskLogs(uuid, options);
   }
 
+  /**
+   * The task's progress as an async iterable: the current one first (if any),
+   * then each update, until the task ends or the signal fires. A slow
+   * consumer skips to the latest value.
+   */
+  listenTaskProgress(uuid: string, options: ListenProgressOptions = {}): AsyncIterableIterator<Progress> {
+    try {
+      checkOptions(options, LISTEN_PROGRESS_OPTIONS);
+      if (options.abortSignal !== undefined && !(options.abortSignal instanceof AbortSignal)) throw invalidQuery('abortSignal must be an AbortSignal');
+    } catch (error) {
+      // Reported through the iterator, like every other failure of this method.
+      const failed = new AsyncStream<Progress>();
+      failed.fail(error);
+      return failed;
+    }
+    return this.#engine.listenTaskProgress(uuid, options);
+  }
+
   #reportListenerError(name: keyof TaskerEvents, error: unknown): void {
     this.#options.logger?.error(`tasker: a listener of '${String(name)}' threw`, error);
   }
@@ -304,6 +337,7 @@ const RETRIEVE_OPTIONS = new Set(['withLogs', 'logsMaxLevel', 'projection']);
 const FIND_ONE_OPTIONS = new Set([...RETRIEVE_OPTIONS, 'sort']);
 const FIND_OPTIONS = new Set([...FIND_ONE_OPTIONS, 'limit', 'skip']);
 const LISTEN_OPTIONS = new Set(['fromBeginning', 'abortSignal']);
+const LISTEN_PROGRESS_OPTIONS = new Set(['abortSignal']);
 
 /** The operation whose data a patch must fit: a TaskId's own, or any of the map's for a plain string. */
 type PatchOperation<Runners, Id> = Id extends TaskId<infer Op> ? Extract<Op, OperationOf<Runners>> : OperationOf<Runners>;

@@ -37,6 +37,22 @@ export interface LogEntry {
 }
 
 /**
+ * A task's progress, as its runner last reported it with `ctx.progress()`:
+ * `ratio` in [0, 1] always; `done` and `total` when it was given as
+ * `{ done, total }` (then `ratio` is `done / total`); `at` when it was reported.
+ */
+export interface Progress {
+  ratio: number;
+  done?: number;
+  total?: number;
+  message?: string;
+  at: Date;
+}
+
+/** What a runner passes to `ctx.progress()`: a ratio in [0, 1], or `{ done, total }` (`0 <= done <= total`, `total > 0`). */
+export type ProgressValue = number | { done: number; total: number };
+
+/**
  * A Mongo-style query (sift) on the task document. Dot paths reach into
  * `data` and `id` (`{ 'data.book': 'b1' }`). `$where` is refused.
  */
@@ -129,6 +145,8 @@ export interface Task<Data = JsonValue, Result = JsonValue, Operation extends st
   dedupeKey?: string;
   /** Log entries not kept because the task reached `maxLogsPerTask`. */
   logsDropped?: number;
+  /** The latest `ctx.progress()` of its current (or last) run; cleared when the task goes back to `new`. */
+  progress?: Progress;
   /** Present only when asked for with `withLogs`. */
   logs?: LogEntry[];
 }
@@ -217,6 +235,12 @@ export interface ListenLogsOptions {
   abortSignal?: AbortSignal;
 }
 
+/** Options of `listenTaskProgress`. */
+export interface ListenProgressOptions {
+  /** Ends the iteration when it fires. */
+  abortSignal?: AbortSignal;
+}
+
 /** A runner module: a path, a `file:` URL string or a `URL`, optionally with a named export. */
 export type RunnerSpec = string | URL | { module: string | URL; export?: string };
 
@@ -232,6 +256,13 @@ export interface RunnerContext<Data = JsonValue> {
   /** 1 for the first run, 2 for the first retry, … */
   attempt: number;
   logger: TaskLogger;
+  /**
+   * Reports progress: a ratio in [0, 1], or `{ done, total }`, and an optional
+   * message. Throws a TypeError for an invalid value. Cheap in a hot loop:
+   * only the latest value is sent, at most every 100 ms, and the last one
+   * before the task ends.
+   */
+  progress(value: ProgressValue, message?: string): void;
   abortSignal: AbortSignal;
 }
 

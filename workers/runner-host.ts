@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import {
   LOG_WINDOW,
   MessageType,
+  PROGRESS_INTERVAL_MS,
   isAbortMessage,
   serializeError,
   type AbortMessage,
@@ -22,7 +23,9 @@ import {
   type RunnerWorkerData,
   type StartedMessage,
   type WireLogEntry,
+  type WireProgress,
 } from '../src/protocol.js';
+import { normaliseProgress } from '../src/progress-value.js';
 import { AbortError, type AbortCode } from '../src/errors.js';
 import { copyJsonValue, JsonValueError } from '../src/json-value.js';
 import { describeValue } from '../src/describe.js';
@@ -128,11 +131,23 @@ async function loadRunner(moduleUrl: string, exportName: string): Promise<(ctx: 
  * few entries of each event-loop turn go out at once, so that a runner that
  * logs a line and then spins still gets it delivered; a burst beyond that is
  * batched by size and flushed at the end of the turn.
+ *
+ * Progress rides on the same batches: a progress() call only replaces the
+ * pending value (a hot loop costs a clock read and a small object per call),
+ * which goes out at most every PROGRESS_INTERVAL_MS, checked on each call (a
+ * runner that never yields still reports) and by a timer (one that yields),
+ * and once more by `finish()`, before the response.
  */
 class LogSender {
   sent = 0;
   dropped = 0;
+  /** Batches that carried a progress: the main thread waits for them all before it ends the task. */
+  progressSent = 0;
   #buffer: WireLogEntry[] = [];
+  #progress: Omit<WireProgress, 'at'> | null = null;
+  #progressAt = 0;
+  #lastProgressSent = -Infinity;
+  #progressTimer: NodeJS.Timeout | null = null;
   #sentThisTurn = 0;
   #lastFlush = performance.now();
   #scheduled = false;
@@ -174,16 +189,63 @@ class LogSender {
     }
   }
 
+  /** Validates at once (a TypeError for the runner); sends when PROGRESS_INTERVAL_MS has passed since the last one. */
+  progress(value: unknown, message: unknown): void {
+    const progress = normaliseProgress(value, message);
+    if (this.closed) return;
+    const now = Date.now();
+    this.#progress = progress;
+    this.#progressAt = now;
+    const wait = this.#lastProgressSent + PROGRESS_INTERVAL_MS - now;
+    if (wait <= 0) {
+      this.#sendProgress();
+    } else if (this.#progressTimer === null) {
+      this.#progressTimer = setTimeout(() => {
+        this.#progressTimer = null;
+        if (!this.closed) this.#sendProgress();
+      }, wait);
+    }
+  }
+
   flush(): void {
     this.#lastFlush = performance.now();
     if (this.#buffer.length === 0) return;
+    this.#post(undefined);
+  }
+
+  /** The last pending progress and logs, before the response; nothing is sent afterwards. */
+  finish(): void {
+    this.#sendProgress();
+    this.flush();
+    this.closed = true;
+    if (this.#progressTimer !== null) clearTimeout(this.#progressTimer);
+    this.#progressTimer = null;
+  }
+
+  #sendProgress(): void {
+    if (this.#progress === null) return;
+    const progress: WireProgress = { ...this.#progress, at: new Date(this.#progressAt) };
+    this.#progress = null;
+    this.#lastProgressSent = Date.now();
+    this.#lastFlush = performance.now();
+    this.#post(progress);
+  }
+
+  /** One batch: the buffered entries (possibly none) and a progress, if any. */
+  #post(progress: WireProgress | undefined): void {
     // Backpressure: a runner flooding logs waits while the main thread is LOG_WINDOW entries behind.
-    for (;;) {
-      const taken = Atomics.load(logCredit, this.#slot);
-      if (this.sent - taken < LOG_WINDOW) break;
-      Atomics.wait(logCredit, this.#slot, taken, 1000);
+    if (this.#buffer.length > 0) {
+      for (;;) {
+        const taken = Atomics.load(logCredit, this.#slot);
+        if (this.sent - taken < LOG_WINDOW) break;
+        Atomics.wait(logCredit, this.#slot, taken, 1000);
+      }
     }
     const message: LogBatchMessage = { type: MessageType.LOG_BATCH, uuid: this.#uuid, entries: this.#buffer };
+    if (progress !== undefined) {
+      message.progress = progress;
+      this.progressSent++;
+    }
     this.sent += this.#buffer.length;
     this.#sentThisTurn += this.#buffer.length;
     this.#buffer = [];
@@ -234,6 +296,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       startedAt: request.startedAt,
       attempt: request.attempt,
       logger: makeLogger(sender),
+      progress: (progress: unknown, message?: unknown) => sender.progress(progress, message),
       abortSignal: controller.signal,
     });
     let result: unknown;
@@ -241,29 +304,31 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       result = value === undefined ? null : copyJsonValue(value, 'result');
     } catch (error) {
       const message = error instanceof JsonValueError ? error.message : String(error);
-      sender.flush();
+      sender.finish();
       return {
         ok: false,
         code: 'ERR_RESULT_NOT_SERIALIZABLE',
         error: { name: 'TaskerError', code: 'ERR_RESULT_NOT_SERIALIZABLE', message: `The runner's result is not JSON-compatible: ${message}` },
         logsSent: sender.sent,
         logsDropped: sender.dropped,
+        progressSent: sender.progressSent,
       };
     }
-    sender.flush();
-    return { ok: true, result, logsSent: sender.sent, logsDropped: sender.dropped };
+    sender.finish();
+    return { ok: true, result, logsSent: sender.sent, logsDropped: sender.dropped, progressSent: sender.progressSent };
   } catch (error) {
-    sender.flush();
+    sender.finish();
     return {
       ok: false,
       code: error instanceof LoadError ? error.code : null,
       error: serializeError(error),
       logsSent: sender.sent,
       logsDropped: sender.dropped,
+      progressSent: sender.progressSent,
     };
   } finally {
     runningControllers.delete(request.runId);
-    sender.closed = true;
+    sender.finish();
     if (currentSender === sender) currentSender = null;
   }
 }

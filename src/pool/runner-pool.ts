@@ -22,6 +22,7 @@ import {
   type RunResponse,
   type RunnerWorkerData,
   type WireLogEntry,
+  type WireProgress,
 } from '../protocol.js';
 import type { ResourceLimits } from '../resource-limits.js';
 import type { EngineLogger } from '../types.js';
@@ -55,6 +56,8 @@ export interface RunnerPoolOptions {
   clock: Clock;
   logger: EngineLogger | null;
   onLogs(uuid: string, entries: WireLogEntry[]): void;
+  /** A progress from the runner; applied before the run settles. */
+  onProgress(uuid: string, progress: WireProgress): void;
 }
 
 interface ActiveRun {
@@ -65,6 +68,8 @@ interface ActiveRun {
   /** An abort sent before the thread began the task, sent again when it does. */
   pendingAbort: AbortMessage | null;
   received: number;
+  /** Batches received that carried a progress (see RunResponse.progressSent). */
+  progressReceived: number;
   response: RunResponse | null;
   drainTimer: unknown;
   settle: (outcome: RunOutcome) => void;
@@ -124,7 +129,7 @@ export class RunnerPool {
     const slot = this.#freeSlots.pop();
     if (slot === undefined) throw new Error('RunnerPool: more runs than threads');
     Atomics.store(this.#logCredit, slot, 0);
-    const run: ActiveRun = { slot, started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
+    const run: ActiveRun = { slot, started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, progressReceived: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
     this.#active.set(request.uuid, run);
     let graceTimer: unknown;
     const finish = (outcome: RunOutcome): void => {
@@ -142,12 +147,12 @@ export class RunnerPool {
     this.#piscina.run({ ...request, runId, logSlot: slot } satisfies RunRequest, { signal: terminate.signal }).then(
       (response: RunResponse) => {
         run.response = response;
-        if (run.received >= response.logsSent) {
+        if (drained(run, response)) {
           finish(toOutcome(response));
         } else {
           // A safety net on real time, not task time: a fake clock in tests must not hold it.
           run.drainTimer = setTimeout(() => {
-            this.#options.logger?.warn(`tasker: task ${request.uuid} ended before ${response.logsSent - run.received} of its log entries arrived`);
+            this.#options.logger?.warn(`tasker: task ${request.uuid} ended before ${response.logsSent - run.received} of its log entries (and ${response.progressSent - run.progressReceived} progress batches) arrived`);
             finish(toOutcome(response));
           }, LOG_DRAIN_TIMEOUT_MS);
           (run.drainTimer as NodeJS.Timeout).unref();
@@ -197,12 +202,23 @@ export class RunnerPool {
     const run = this.#active.get(message.uuid);
     // Entries from a runner that already settled (a stray timer) belong to no task any more.
     if (run === undefined || run.settled) return;
-    run.received += message.entries.length;
-    this.#options.onLogs(message.uuid, message.entries);
-    Atomics.add(this.#logCredit, run.slot, message.entries.length);
-    Atomics.notify(this.#logCredit, run.slot);
-    if (run.response !== null && run.received >= run.response.logsSent) run.settle(toOutcome(run.response));
+    if (message.entries.length > 0) {
+      run.received += message.entries.length;
+      this.#options.onLogs(message.uuid, message.entries);
+      Atomics.add(this.#logCredit, run.slot, message.entries.length);
+      Atomics.notify(this.#logCredit, run.slot);
+    }
+    if (message.progress !== undefined) {
+      run.progressReceived++;
+      this.#options.onProgress(message.uuid, message.progress);
+    }
+    if (run.response !== null && drained(run, run.response)) run.settle(toOutcome(run.response));
   }
+}
+
+/** Every batch the worker sent before its response has arrived (they travel on another port). */
+function drained(run: ActiveRun, response: RunResponse): boolean {
+  return run.received >= response.logsSent && run.progressReceived >= response.progressSent;
 }
 
 function toOutcome(response: RunResponse): RunOutcome {

@@ -1,7 +1,7 @@
 /**
  * Task documents to and from plain JSON, for files a person can open and grep.
  * Dates become ISO strings, `±Infinity` priorities become strings, and values
- * inside `id`, `data`, `result`, errors and log data keep their Dates and
+ * inside `id`, `data`, `result`, errors, `progress` and log data keep their Dates and
  * their `$`-keys through `encodeJsonValue`/`decodeJsonValue`.
  */
 import { decodeJsonValue, encodeJsonValue } from '../json-value.js';
@@ -10,7 +10,7 @@ import type { TaskDoc } from './task-store.js';
 
 type Json = Record<string, unknown>;
 
-const NESTED_FIELDS = ['id', 'data', 'result', 'error', 'abortReason', 'concurrency', 'attempts', 'retry'] as const;
+const NESTED_FIELDS = ['id', 'data', 'result', 'error', 'abortReason', 'concurrency', 'attempts', 'retry', 'progress'] as const;
 const DATE_FIELDS = ['createdAt', 'startedAt', 'endedAt', 'runAfter', 'queuedAt'] as const;
 
 export function encodeTask(task: TaskDoc): Json {

@@ -2,7 +2,7 @@
  * Promise coherence of the public API: every async method of Tasker, given bad
  * input, returns a promise that rejects with a TaskerError and its stable
  * code; none throws synchronously. `assignRunner` is synchronous by design and
- * throws; `listenTaskLogs` reports through its iterator. The type-level side
+ * throws; `listenTaskLogs` and `listenTaskProgress` report through their iterators. The type-level side
  * is test/types/promise-coherence.test-d.ts.
  */
 import assert from 'node:assert/strict';
@@ -14,10 +14,10 @@ import { createTasker } from '../helpers/tasker.js';
 
 const T = { timeout: 20_000 };
 
-/** The methods of Tasker itself that return a promise (all but assignRunner and listenTaskLogs). */
+/** The methods of Tasker itself that return a promise (all but assignRunner, listenTaskLogs and listenTaskProgress). */
 const ASYNC_METHODS = [
   'start', 'stop', 'close', 'onIdle', 'addTask', 'abortTask', 'updateTask', 'postponeTask', 'prioritizeTask', 'removeTask', 'removeTasks',
-  'getTask', 'hasTask', 'countTasks', 'findTask', 'findTasks', 'waitForTaskOutputData',
+  'getTask', 'hasTask', 'countTasks', 'findTask', 'findTasks', 'getStats', 'waitForTaskOutputData',
 ] as const;
 type AsyncMethod = (typeof ASYNC_METHODS)[number];
 
@@ -33,9 +33,9 @@ async function rejectsAsync(label: string, call: () => unknown, code: string): P
   await assert.rejects(returned, rejectsWith(code, (error) => assert.ok(error instanceof TaskerError, `${label}: a TaskerError`)), label);
 }
 
-test('the list of async methods is every method of Tasker but assignRunner and listenTaskLogs', () => {
+test('the list of async methods is every method of Tasker but assignRunner, listenTaskLogs and listenTaskProgress', () => {
   const own = Object.getOwnPropertyNames(Tasker.prototype).filter((name) => name !== 'constructor');
-  assert.deepEqual(own.sort(), [...ASYNC_METHODS, 'assignRunner', 'listenTaskLogs'].sort());
+  assert.deepEqual(own.sort(), [...ASYNC_METHODS, 'assignRunner', 'listenTaskLogs', 'listenTaskProgress'].sort());
 });
 
 test('every async method rejects bad input with its code, never throwing synchronously', T, async (t) => {
@@ -104,6 +104,7 @@ test('every async method rejects bad input with its code, never throwing synchro
     ['countTasks', () => tasker.countTasks()],
     ['findTask', () => tasker.findTask({})],
     ['findTasks', () => tasker.findTasks()],
+    ['getStats', () => tasker.getStats()],
     ['waitForTaskOutputData', () => tasker.waitForTaskOutputData(pending)],
   ];
   for (const [method, call] of afterClose) await rejectsAsync(`${method} after close()`, call, 'ERR_TASKER_CLOSED');
@@ -112,7 +113,8 @@ test('every async method rejects bad input with its code, never throwing synchro
 
   // Every async method was exercised with bad input, and every one but stop and close after close().
   const tested = new Set(cases.map(([method]) => method));
-  assert.deepEqual(ASYNC_METHODS.filter((method) => !tested.has(method)), ['close', 'onIdle']);
+  // getStats takes no input: it can fail only through the store (after close, or on a store that cannot be opened).
+  assert.deepEqual(ASYNC_METHODS.filter((method) => !tested.has(method)), ['close', 'onIdle', 'getStats']);
   const testedClosed = new Set(afterClose.map(([method]) => method));
   assert.deepEqual(ASYNC_METHODS.filter((method) => !testedClosed.has(method)), ['stop', 'close']);
 });
@@ -141,6 +143,7 @@ test('on a store that cannot be opened every async method rejects, stop and clos
     ['countTasks', () => tasker.countTasks()],
     ['findTask', () => tasker.findTask({})],
     ['findTasks', () => tasker.findTasks()],
+    ['getStats', () => tasker.getStats()],
     ['waitForTaskOutputData', () => tasker.waitForTaskOutputData('x')],
   ];
   for (const [method, call] of calls) await rejectsAsync(`${method} on a store that cannot be opened`, call, 'ERR_STORE_OPEN_FAILED');
@@ -152,7 +155,7 @@ test('on a store that cannot be opened every async method rejects, stop and clos
   await closed;
 });
 
-test('the synchronous exceptions: assignRunner and the constructor throw, listenTaskLogs fails through its iterator', T, async (t) => {
+test('the synchronous exceptions: assignRunner and the constructor throw, listenTaskLogs and listenTaskProgress fail through their iterators', T, async (t) => {
   assert.throws(() => new Tasker({ maxThreads: 0 }), rejectsWith('ERR_INVALID_OPTION'));
   assert.throws(() => new Tasker({ maxthreads: 1 } as never), rejectsWith('ERR_INVALID_OPTION'));
 
@@ -168,9 +171,17 @@ test('the synchronous exceptions: assignRunner and the constructor throw, listen
   await assert.rejects(badOptions.next(), rejectsWith('ERR_INVALID_QUERY'));
   const unknownTask = tasker.listenTaskLogs('00000000-0000-7000-8000-000000000000');
   await assert.rejects(unknownTask.next(), rejectsWith('ERR_TASK_NOT_FOUND'));
+  const badProgressOptions = tasker.listenTaskProgress('x', { fromBeginning: true } as never);
+  await assert.rejects(badProgressOptions.next(), rejectsWith('ERR_INVALID_QUERY'));
+  const badSignal = tasker.listenTaskProgress('x', { abortSignal: 'now' as never });
+  await assert.rejects(badSignal.next(), rejectsWith('ERR_INVALID_QUERY'));
+  const unknownProgress = tasker.listenTaskProgress('00000000-0000-7000-8000-000000000000');
+  await assert.rejects(unknownProgress.next(), rejectsWith('ERR_TASK_NOT_FOUND'));
 
   await tasker.close();
   assert.throws(() => tasker.assignRunner('late', runner('sum')), rejectsWith('ERR_TASKER_CLOSED'));
   const closed = tasker.listenTaskLogs('x');
   await assert.rejects(closed.next(), rejectsWith('ERR_TASKER_CLOSED'));
+  const closedProgress = tasker.listenTaskProgress('x');
+  await assert.rejects(closedProgress.next(), rejectsWith('ERR_TASKER_CLOSED'));
 });

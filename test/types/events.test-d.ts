@@ -2,7 +2,7 @@
  * Type tests of the typed events (src/events.ts): names and listener
  * arguments. Checked by `npm run typecheck`, never run.
  */
-import { Tasker, type EndedTaskStatus, type JsonValue, type LogEntry, type Runner, type SerializedError, type TaskerEventName } from 'tasker';
+import { Tasker, type EndedTaskStatus, type JsonValue, type LogEntry, type Progress, type Runner, type SerializedError, type TaskerEventName } from 'tasker';
 import { expectType, type Assignable, type Equal } from './assert-type.js';
 
 const tasker = new Tasker<{ sum: Runner<[number, number], number> }>();
@@ -18,6 +18,11 @@ export async function events(): Promise<void> {
     expectType<Equal<typeof outcome, JsonValue | SerializedError>>();
   });
   tasker.on(`task.${uuid}.log`, (log) => expectType<Equal<typeof log, LogEntry>>());
+  tasker.on('task.progress', (id, progress) => {
+    expectType<Equal<typeof id, string>>();
+    expectType<Equal<typeof progress, Progress>>();
+  });
+  tasker.on(`task.${uuid}.progress`, (progress) => expectType<Equal<typeof progress, Progress>>());
   const id = await tasker.addTask({ operation: 'sum', data: [1, 2] });
   tasker.on(`task.${id}.done`, (result) => expectType<Equal<typeof result, JsonValue>>());
   tasker.off('idle', () => {});
