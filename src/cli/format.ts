@@ -57,7 +57,7 @@ export function table<Row>(rows: readonly Row[], columns: readonly Column<Row>[]
     columns[i]!.align === 'right' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
   const last = columns.length - 1;
   const trim = (line: string): string => line.replace(/\s+$/, '');
-  const lines = [trim(painter.paint('bold', columns.map((column, i) => pad(column.header, i)).join('  ')))];
+  const lines = [painter.paint('bold', trim(columns.map((column, i) => pad(column.header, i)).join('  ')))];
   for (const [r, row] of cells.entries()) {
     lines.push(
       trim(
