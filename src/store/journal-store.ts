@@ -16,24 +16,19 @@
  * replays every journal from its generation on, so a crash at any step of a
  * compaction loses nothing.
  */
-import { mkdir, open, readFile, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { threadId } from 'node:worker_threads';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCodes, TaskerError } from '../errors.js';
-import { TRANSITIONS } from '../state-machine.js';
 import type { EngineLogger } from '../types.js';
 import { decodeLog, decodeTask, encodeLog, encodeTask } from './task-codec.js';
 import type { StoreChange, StoredTask, TaskStore } from './task-store.js';
+import { SNAPSHOT_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION as VERSION, journalFile, readStoreContents } from './store-reader.js';
 
-export const SNAPSHOT_FILE = 'snapshot.json';
+export { SNAPSHOT_FILE, journalFile };
 export const LOCK_FILE = 'lock';
-const SNAPSHOT_FORMAT = 'tasker-snapshot';
-const VERSION = 1;
-const JOURNAL = /^journal-(\d+)\.jsonl$/;
 const SNAPSHOT_TEMP = /^snapshot\.json\.\d+\.\d+\.tmp$/;
-
-export const journalFile = (generation: number): string => `journal-${generation}.jsonl`;
 
 export type Durability = 'fsync' | 'none';
 
@@ -59,12 +54,6 @@ interface TaskEntry {
   doc: string;
   /** Its log entries as JSON, likewise. */
   logs: string[];
-}
-
-/** What the load decodes: parsed once, decoded in place. */
-interface Parsed {
-  task: Json;
-  logs: Json[];
 }
 
 export class JournalStore implements TaskStore {
@@ -99,34 +88,30 @@ export class JournalStore implements TaskStore {
   async load(): Promise<StoredTask[]> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     await this.#lock();
-    const parsed = new Map<string, Parsed>();
     try {
-      const generation = await this.#readSnapshot(parsed);
-      const names = await readdir(this.#dir);
+      const contents = await readStoreContents(this.#dir);
+      // Only once everything was read: a store found corrupt is left exactly as it was.
       // A snapshot write interrupted by a crash leaves its temp file: the snapshot it was to replace is intact.
-      for (const name of names) if (SNAPSHOT_TEMP.test(name)) await rm(join(this.#dir, name), { force: true });
-      const journals = names
-        .map((name) => JOURNAL.exec(name))
-        .filter((match): match is RegExpExecArray => match !== null)
-        .map((match) => Number(match[1]))
-        .sort((a, b) => a - b);
-      let last = generation;
-      const stale: number[] = [];
-      for (const journal of journals) {
-        // Journals older than the snapshot are already in it: a compaction stopped before deleting them.
-        if (journal < generation) {
-          stale.push(journal);
-          continue;
-        }
-        await this.#replay(journal, journal === journals[journals.length - 1], parsed);
-        last = journal;
+      for (const name of contents.names) if (SNAPSHOT_TEMP.test(name)) await rm(join(this.#dir, name), { force: true });
+      if (contents.torn !== null) {
+        // A torn last line (a crash in the middle of a write): cut it off, so that the next append starts clean.
+        const { file, line, keepBytes } = contents.torn;
+        this.#logger?.warn(`tasker: ignoring the incomplete last line ${line} of ${file} (a write interrupted by a crash)`);
+        await truncate(file, keepBytes);
       }
-      // Only once everything loaded: a store found corrupt is left exactly as it was.
-      for (const journal of stale) await rm(join(this.#dir, journalFile(journal)), { force: true });
-      this.#generation = last;
-      await this.#openJournal(last);
+      for (const journal of contents.stale) await rm(join(this.#dir, journalFile(journal)), { force: true });
+      this.#snapshotBytes = contents.snapshotBytes;
+      this.#generation = contents.last;
+      await this.#openJournal(contents.last);
       const loaded: StoredTask[] = [];
-      for (const { task, logs } of parsed.values()) loaded.push({ task: decodeTask(task), logs: logs.map(decodeLog) });
+      for (const [uuid, { line, task, logs }] of contents.tasks) {
+        // The JSON text is kept to write snapshots without re-encoding: take it before decoding in place.
+        this.#tasks.set(
+          uuid,
+          line !== null ? { line, doc: '', logs: [] } : { line: null, doc: JSON.stringify(task), logs: logs.map((log) => JSON.stringify(log)) },
+        );
+        loaded.push({ task: decodeTask(task), logs: logs.map(decodeLog) });
+      }
       return loaded;
     } catch (error) {
       await this.#unlock();
@@ -282,93 +267,7 @@ export class JournalStore implements TaskStore {
     await rm(join(this.#dir, journalFile(previous)), { force: true });
   }
 
-  // ---- loading --------------------------------------------------------------
-
-  /** Reads the snapshot into the kept state; returns its generation (0 without a snapshot). */
-  async #readSnapshot(parsed: Map<string, Parsed>): Promise<number> {
-    const file = join(this.#dir, SNAPSHOT_FILE);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw error;
-    }
-    this.#snapshotBytes = Buffer.byteLength(text);
-    const lines = text.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    const header = parseLine(lines[0] ?? '') as { format?: unknown; version?: unknown; generation?: unknown } | null;
-    if (header === null || header.format !== SNAPSHOT_FORMAT || typeof header.generation !== 'number') {
-      throw this.#corrupt(file, 1, 'is not a Tasker snapshot');
-    }
-    if (header.version !== VERSION) throw this.#corrupt(file, 1, `has version ${String(header.version)}; this Tasker reads ${VERSION}`);
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const record = parseLine(line) as { task?: unknown; logs?: unknown } | null;
-      if (record === null || !isTaskShape(record.task) || !Array.isArray(record.logs) || !record.logs.every(isLogShape)) {
-        throw this.#corrupt(file, i + 1, 'has a malformed task');
-      }
-      const task = record.task as Json;
-      const uuid = task['uuid'] as string;
-      this.#tasks.set(uuid, { line, doc: '', logs: [] });
-      parsed.set(uuid, { task, logs: record.logs as Json[] });
-    }
-    return header.generation;
-  }
-
-  /**
-   * Replays a journal into the kept state. A torn last line (a crash in the
-   * middle of a write) is dropped with a warning and cut off the file, so the
-   * next append starts clean; anything else unreadable is corruption.
-   */
-  async #replay(generation: number, isLast: boolean, parsed: Map<string, Parsed>): Promise<void> {
-    const file = join(this.#dir, journalFile(generation));
-    const text = await readFile(file, 'utf8');
-    let start = 0;
-    let lineNumber = 0;
-    while (start < text.length) {
-      const end = text.indexOf('\n', start);
-      lineNumber++;
-      if (end === -1) {
-        // No newline: the last write was cut short.
-        if (!isLast) throw this.#corrupt(file, lineNumber, 'ends with an incomplete line but is not the newest journal');
-        this.#logger?.warn(`tasker: ignoring the incomplete last line ${lineNumber} of ${file} (a write interrupted by a crash)`);
-        await truncate(file, Buffer.byteLength(text.slice(0, start)));
-        break;
-      }
-      const line = text.slice(start, end);
-      start = end + 1;
-      if (line.length === 0) continue;
-      const record = parseLine(line);
-      if (record === null || !this.#replayRecord(record, parsed)) throw this.#corrupt(file, lineNumber, 'has a line that is not a valid change');
-    }
-  }
-
-  #replayRecord(record: Json, parsed: Map<string, Parsed>): boolean {
-    if ('put' in record) {
-      const task = record['put'];
-      if (!isTaskShape(task)) return false;
-      const uuid = (task as Json)['uuid'] as string;
-      this.#putDoc(uuid, JSON.stringify(task));
-      parsed.set(uuid, { task: task as Json, logs: parsed.get(uuid)?.logs ?? [] });
-      return true;
-    }
-    if ('logs' in record) {
-      const uuid = record['logs'];
-      const entries = record['entries'];
-      if (typeof uuid !== 'string' || !Array.isArray(entries) || !entries.every(isLogShape)) return false;
-      this.#appendLogs(uuid, entries.map((entry) => JSON.stringify(entry)));
-      parsed.get(uuid)?.logs.push(...(entries as Json[]));
-      return true;
-    }
-    if ('remove' in record) {
-      if (typeof record['remove'] !== 'string') return false;
-      this.#tasks.delete(record['remove']);
-      parsed.delete(record['remove']);
-      return true;
-    }
-    return false;
-  }
+  // ---- files ---------------------------------------------------------------
 
   async #openJournal(generation: number): Promise<void> {
     const file = join(this.#dir, journalFile(generation));
@@ -456,13 +355,6 @@ export class JournalStore implements TaskStore {
       await handle.close();
     }
   }
-
-  #corrupt(file: string, line: number, problem: string): TaskerError {
-    return new TaskerError(
-      ErrorCodes.STORE_CORRUPT,
-      `Store file ${file} ${problem} (line ${line}). It was left untouched; see "Recovering a store" in the README.`,
-    );
-  }
 }
 
 /** Turns a snapshot line back into a document string and log strings, before the task changes. */
@@ -504,35 +396,6 @@ async function writeAtomically(file: string, fsync: boolean, chunks: () => Gener
     await rm(temp, { force: true });
     throw error;
   }
-}
-
-function parseLine(line: string): Json | null {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : null;
-  } catch {
-    return null;
-  }
-}
-
-function isTaskShape(raw: unknown): boolean {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
-  const json = raw as Json;
-  return (
-    typeof json['uuid'] === 'string' &&
-    typeof json['operation'] === 'string' &&
-    typeof json['status'] === 'string' &&
-    Object.hasOwn(TRANSITIONS, json['status']) &&
-    typeof json['createdAt'] === 'string'
-  );
-}
-
-function isLogShape(raw: unknown): boolean {
-  const log = raw as Json;
-  return (
-    typeof raw === 'object' && raw !== null && typeof log['level'] === 'string' &&
-    typeof log['message'] === 'string' && typeof log['timestamp'] === 'string'
-  );
 }
 
 async function truncate(file: string, length: number): Promise<void> {
