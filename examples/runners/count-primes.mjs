@@ -1,7 +1,7 @@
-// CPU-heavy: counts the primes below data.limit, logging as it goes.
-export default async function countPrimes({ data, logger, abortSignal }) {
+// CPU-heavy: counts the primes below data.limit, reporting progress and logging as it goes.
+export default async function countPrimes({ data, logger, progress, abortSignal }) {
   let count = 0;
-  const step = Math.ceil(data.limit / 4);
+  const step = Math.ceil(data.limit / 100);
   for (let n = 2; n < data.limit; n++) {
     let prime = true;
     for (let d = 2; d * d <= n; d++) {
@@ -12,7 +12,8 @@ export default async function countPrimes({ data, logger, abortSignal }) {
     }
     if (prime) count++;
     if (n % step === 0) {
-      logger.info(`checked ${n.toLocaleString('en-US')} numbers`, { count });
+      progress({ done: n, total: data.limit }, `${count.toLocaleString('en-US')} primes`);
+      if (n % (step * 25) === 0) logger.info(`checked ${n.toLocaleString('en-US')} numbers`, { count });
       abortSignal.throwIfAborted();
     }
   }

@@ -7,15 +7,19 @@ import { tempDir } from '../helpers/tasker.js';
 const run = (script: string, args: string[]) => runNode(fileURLToPath(new URL(`../../examples/${script}`, import.meta.url)), args, 60_000);
 
 
-test('npm start: the demo runs tasks in workers, streams logs, hard-aborts the runaway, and exits 0', { timeout: 90_000 }, async (t) => {
+test('npm start: the demo runs tasks in workers with progress, streams logs, hard-aborts the runaway, and exits 0', { timeout: 90_000 }, async (t) => {
   const dir = await tempDir(t);
   const { code, stdout, stderr } = await run('demo.mjs', [dir]);
   assert.equal(code, 0, stderr);
   assert.match(stdout, /primes<3M \[\w+\] log: checked/);
+  assert.match(stdout, /primes<3M \[\w+\] 50% \([\d,]+ primes\)/, 'progress, as plain lines off a terminal');
   assert.match(stdout, /runaway \[\w+\] aborted \(ERR_TASK_RUN_TIMEOUT/);
   assert.match(stdout, /runaway: aborted, thread terminated: true/);
   assert.match(stdout, /primes<1M \[\w+\] done \(result 78498\)/);
-  assert.equal((stdout.match(/^ {2}\S.* (done|aborted) +\d+ ms$/gm) ?? []).length, 4, 'the summary lists the 4 tasks read back from the store');
+  assert.match(stdout, /one hash chain at a time: the second started \d+ ms after the first ended/, 'the condition held (no overlap)');
+  assert.match(stdout, /run time p50 \d+ ms, max \d+ ms over 5 runs/);
+  assert.doesNotMatch(stdout, /\x1b\[/, 'no escape codes off a terminal');
+  assert.equal((stdout.match(/^ {2}\S.* (done|aborted) +\d+ → +\d+ +\d+ ms$/gm) ?? []).length, 5, 'the summary lists the 5 tasks read back from the store');
 });
 
 test('the quick start of the README runs as written, in memory and with a persistDir', { timeout: 60_000 }, async (t) => {
