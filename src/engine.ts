@@ -569,32 +569,23 @@ export class Engine {
   listenTaskLogs(uuid: string, options: ListenLogsOptions): LogStream {
     const stream = new LogStream();
     const { fromBeginning = false, abortSignal } = options;
-    if (abortSignal?.aborted === true) {
-      stream.end();
-      return stream;
-    }
-    this.#get(uuid).then(
-      (record) => {
-        if (stream.closed) return;
-        if (abortSignal?.aborted === true) return stream.end();
-        if (fromBeginning) for (const entry of record.logs) stream.push(structuredClone(entry));
-        if (this.#hasSettled(record)) return stream.end();
-        let streams = this.#logStreams.get(uuid);
-        if (streams === undefined) this.#logStreams.set(uuid, (streams = new Set()));
-        streams.add(stream);
-        stream.onClose(() => {
-          const set = this.#logStreams.get(uuid);
-          set?.delete(stream);
-          if (set?.size === 0) this.#logStreams.delete(uuid);
-        });
-        if (abortSignal !== undefined) {
-          const onAbort = (): void => stream.end();
-          abortSignal.addEventListener('abort', onAbort, { once: true });
-          stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
-        }
-      },
-      (error: unknown) => stream.fail(error),
-    );
+    this.#openStream(uuid, stream, abortSignal, (record) => {
+      if (fromBeginning) for (const entry of record.logs) stream.push(structuredClone(entry));
+      if (this.#hasSettled(record)) return stream.end();
+      let streams = this.#logStreams.get(uuid);
+      if (streams === undefined) this.#logStreams.set(uuid, (streams = new Set()));
+      streams.add(stream);
+      stream.onClose(() => {
+        const set = this.#logStreams.get(uuid);
+        set?.delete(stream);
+        if (set?.size === 0) this.#logStreams.delete(uuid);
+      });
+      if (abortSignal !== undefined) {
+        const onAbort = (): void => stream.end();
+        abortSignal.addEventListener('abort', onAbort, { once: true });
+        stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
+      }
+    });
     return stream;
   }
 
@@ -602,23 +593,34 @@ export class Engine {
   listenTaskProgress(uuid: string, options: ListenProgressOptions): AsyncStream<Progress> {
     const stream = new AsyncStream<Progress>({ latestOnly: true });
     const { abortSignal } = options;
+    this.#openStream(uuid, stream, abortSignal, (record) => {
+      if (this.#hasSettled(record)) {
+        if (record.doc.progress !== undefined) stream.push(copyProgress(record.doc.progress));
+        return stream.end();
+      }
+      this.#progress.listen(uuid, record.doc.progress, stream, abortSignal);
+    });
+    return stream;
+  }
+
+  /**
+   * The common start of a task's stream: ended at once by an already-aborted
+   * signal, failed for an unknown uuid (through its first `next()`), else
+   * handed the task once the store is loaded, unless closed or aborted meanwhile.
+   */
+  #openStream<T>(uuid: string, stream: AsyncStream<T>, abortSignal: AbortSignal | undefined, attach: (record: TaskRecord) => void): void {
     if (abortSignal?.aborted === true) {
       stream.end();
-      return stream;
+      return;
     }
     this.#get(uuid).then(
       (record) => {
         if (stream.closed) return;
         if (abortSignal?.aborted === true) return stream.end();
-        if (this.#hasSettled(record)) {
-          if (record.doc.progress !== undefined) stream.push(copyProgress(record.doc.progress));
-          return stream.end();
-        }
-        this.#progress.listen(uuid, record.doc.progress, stream, abortSignal);
+        attach(record);
       },
       (error: unknown) => stream.fail(error),
     );
-    return stream;
   }
 
   // ---- internals: queue and dispatch -----------------------------------------
