@@ -8,7 +8,8 @@
  * unhandled rejection), run code from a query, or pollute a prototype. Where
  * the README states the outcome, a small model checks it (a JSON-compatible
  * definition is accepted and read back equal; a query with `$where` at any
- * depth is refused; count, has and find agree). Afterwards the same tasker
+ * depth is refused; count, has and find agree; a projection returns what a
+ * model of its rules keeps of the unprojected read). Afterwards the same tasker
  * still runs a normal task to `done`, and a new Tasker on the same persistDir
  * loads every accepted task unchanged.
  *
@@ -330,9 +331,9 @@ function expectDef(def: unknown): { verdict: Verdict; why: string } {
   return { verdict: concurrency.length === 0 ? 'valid' : 'unknown', why: 'conditions sift may refuse' };
 }
 
-const FIND_OPTIONS = new Set(['sort', 'limit', 'skip', 'withLogs', 'logsMaxLevel']);
-const FIND_ONE_OPTIONS = new Set(['sort', 'withLogs', 'logsMaxLevel']);
-const GET_OPTIONS = new Set(['withLogs', 'logsMaxLevel']);
+const FIND_OPTIONS = new Set(['sort', 'limit', 'skip', 'withLogs', 'logsMaxLevel', 'projection']);
+const FIND_ONE_OPTIONS = new Set(['sort', 'withLogs', 'logsMaxLevel', 'projection']);
+const GET_OPTIONS = new Set(['withLogs', 'logsMaxLevel', 'projection']);
 
 /** True when the README says these read options must be refused with ERR_INVALID_QUERY. */
 function optionsMustFail(options: unknown, allowed: ReadonlySet<string>): boolean {
@@ -352,7 +353,70 @@ function optionsMustFail(options: unknown, allowed: ReadonlySet<string>): boolea
   for (const name of ['limit', 'skip']) if (field(name) !== undefined && !isNonNegativeInteger(field(name))) return true;
   if (field('withLogs') !== undefined && typeof field('withLogs') !== 'boolean') return true;
   if (field('logsMaxLevel') !== undefined && !(LOG_LEVELS as readonly unknown[]).includes(field('logsMaxLevel'))) return true;
+  if (field('projection') !== undefined && projectionMustFail(field('projection'), field('withLogs') === true)) return true;
   return false;
+}
+
+const isPlain = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null);
+
+/** True when the README's projection rules refuse this projection. */
+function projectionMustFail(projection: unknown, withLogs: boolean): boolean {
+  if (!isPlain(projection)) return true;
+  const keys = Object.keys(projection);
+  const flags = keys.map((key) => projection[key]);
+  if (!flags.every((flag) => flag === 0 || flag === 1 || flag === true || flag === false)) return true;
+  const paths = keys.map((key) => key.split('.'));
+  if (paths.some((parts) => parts.some((part) => part === '' || part.startsWith('$')))) return true;
+  if (paths.some((parts) => parts[0] === 'uuid' && parts.length > 1)) return true;
+  if (!withLogs && paths.some((parts, i) => parts[0] === 'logs' && (flags[i] === 1 || flags[i] === true))) return true;
+  const regular = keys.flatMap((key, i) => (key === 'uuid' || key === 'logs' ? [] : [flags[i] === 1 || flags[i] === true]));
+  if (regular.some((include) => include !== regular[0])) return true;
+  // One path inside (or equal to) another.
+  return paths.some((a, i) => paths.some((b, j) => i !== j && a.length <= b.length && a.every((part, k) => part === b[k])));
+}
+
+/** The README's projection of a whole task (as read without a projection), written from the rules. */
+function modelProjection(whole: Task, projection: Record<string, unknown>): Record<string, unknown> {
+  const entries = Object.keys(projection).map((key) => ({ parts: key.split('.'), include: projection[key] === 1 || projection[key] === true }));
+  const regular = entries.filter(({ parts }) => parts.length > 1 || (parts[0] !== 'uuid' && parts[0] !== 'logs'));
+  const inclusion = regular.length > 0 ? regular[0]!.include : entries.some(({ include }) => include);
+  const named = entries.filter(({ include }) => include === inclusion).map(({ parts }) => parts);
+  if (!inclusion) return omitPaths(whole, named) as Record<string, unknown>;
+  // uuid and logs (present only with withLogs) are kept unless named with 0.
+  for (const key of ['uuid', 'logs']) if (!entries.some(({ parts }) => parts[0] === key)) named.push([key]);
+  return pickPaths(whole, named) as Record<string, unknown>;
+}
+
+function pickPaths(value: unknown, paths: readonly string[][]): unknown {
+  if (Array.isArray(value)) return value.map((element) => pickPaths(element, paths)).filter((element) => element !== undefined);
+  if (!isPlain(value)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const inner = paths.filter((parts) => parts[0] === key);
+    if (inner.length === 0) continue;
+    const picked = inner.some((parts) => parts.length === 1) ? value[key] : pickPaths(value[key], inner.map((parts) => parts.slice(1)));
+    if (picked !== undefined) defineOwn(out, key, picked);
+  }
+  return out;
+}
+
+function omitPaths(value: unknown, paths: readonly string[][]): unknown {
+  if (Array.isArray(value)) return value.map((element) => omitPaths(element, paths));
+  if (!isPlain(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const inner = paths.filter((parts) => parts[0] === key);
+    if (inner.some((parts) => parts.length === 1)) continue;
+    defineOwn(out, key, inner.length === 0 ? value[key] : omitPaths(value[key], inner.map((parts) => parts.slice(1))));
+  }
+  return out;
+}
+
+/** Projected results are the model's projection of the same reads without the projection. */
+function checkProjected(label: string, projected: readonly unknown[], whole: readonly Task[], projection: Record<string, unknown>): void {
+  assert.equal(projected.length, whole.length, `${label}: a projection changed how many tasks are returned`);
+  for (const [i, task] of whole.entries()) assert.deepEqual(projected[i], modelProjection(task, projection), `${label}: projection ${fc.stringify(projection)}`);
 }
 
 function checkTaskShape(label: string, task: unknown, withLogs: boolean, logsMaxLevel: unknown): void {
@@ -767,6 +831,31 @@ function withExtraKey(arb: fc.Arbitrary<Record<string, unknown>>, keys: fc.Arbit
   });
 }
 
+const PROJECTION_KEYS = [
+  'uuid', 'logs', 'status', 'operation', 'data', 'result', 'id', 'priority', 'createdAt', 'concurrency', 'data.a', 'data.a.a', 'data.0',
+  'data.__proto__', 'data.constructor', 'id.x', 'concurrency.limit', 'concurrency.query', 'logs.message', 'logs.data', 'error.code',
+  'uuid.x', '__proto__', 'constructor', 'toString', '', '.', 'data.', '.data', 'a..b', '$', 'data.$', '$slice', 'data.$elemMatch', 'data.a$',
+];
+const projectionArb: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .array(
+        fc.tuple(
+          fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...PROJECTION_KEYS) }, { weight: 1, arbitrary: keyArb }),
+          fc.oneof({ weight: 8, arbitrary: fc.constantFrom(0, 1, true, false) }, { weight: 1, arbitrary: fc.constantFrom(-0, 2, -1, '1', null, { $slice: 1 }) }, { weight: 1, arbitrary: anyValueArb }),
+        ),
+        { maxLength: 4 },
+      )
+      .map((entries) => {
+        const projection: Record<string, unknown> = {};
+        for (const [key, flag] of entries) defineOwn(projection, key, flag);
+        return projection;
+      }),
+  },
+  { weight: 1, arbitrary: anyValueArb },
+);
+
 const readOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(undefined) },
   {
@@ -779,10 +868,19 @@ const readOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
           skip: countArb,
           withLogs: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: 1, arbitrary: anyValueArb }),
           logsMaxLevel: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...LOG_LEVELS) }, { weight: 1, arbitrary: fc.constantFrom('warn', 'trace', '', 'INFO') }, { weight: 1, arbitrary: anyValueArb }),
+          projection: projectionArb,
         },
         { requiredKeys: [] },
       ),
       fc.oneof(keyArb, fc.constantFrom('limt', 'withlogs', 'fromBeginning', 'abortSignal')),
+    ),
+  },
+  // Valid options but for the projection, so that projections mostly reach the tasks.
+  {
+    weight: 2,
+    arbitrary: fc.record(
+      { withLogs: fc.boolean(), logsMaxLevel: fc.constantFrom(...LOG_LEVELS), sort: fc.constantFrom({ priority: -1 }, { 'data.a': 1 }), projection: projectionArb },
+      { requiredKeys: ['projection'] },
     ),
   },
   { weight: 1, arbitrary: anyValueArb },
@@ -945,12 +1043,22 @@ test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t
   });
 
   await t.test('reads: findTasks, findTask, hasTask, countTasks, getTask resolve or reject with ERR_INVALID_QUERY / ERR_TASK_NOT_FOUND, and agree', async () => {
-    // Mostly options getTask accepts (withLogs, logsMaxLevel); sometimes the others too.
+    // Mostly options getTask accepts (withLogs, logsMaxLevel, projection); sometimes the others too.
     const getOptionsArb = fc.tuple(readOptionsArb, fc.nat(3)).map(([options, keepAll]) => {
       if (keepAll === 0 || typeof options !== 'object' || options === null) return options;
-      const { withLogs, logsMaxLevel } = options as Record<string, unknown>;
-      return { ...(withLogs === undefined ? {} : { withLogs }), ...(logsMaxLevel === undefined ? {} : { logsMaxLevel }) };
+      const { withLogs, logsMaxLevel, projection } = options as Record<string, unknown>;
+      return {
+        ...(withLogs === undefined ? {} : { withLogs }),
+        ...(logsMaxLevel === undefined ? {} : { logsMaxLevel }),
+        ...(projection === undefined ? {} : { projection }),
+      };
     });
+    /** The options without their projection, when they are a plain object that has one. */
+    const unprojected = (options: unknown): Record<string, unknown> | undefined => {
+      if (!isPlain(options) || options['projection'] === undefined) return undefined;
+      const { projection: _projection, ...rest } = options;
+      return rest;
+    };
     await fc.assert(
       fc.asyncProperty(queryArb, readOptionsArb, uuidChoiceArb, getOptionsArb, async (query, options, uuidChoice, getOptions) => {
         const probeCalls = queryProbeCalls;
@@ -993,7 +1101,21 @@ test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t
           for (const task of all.value) checkTaskShape('findTasks', task, false, undefined);
         }
         const o2 = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
-        if (many.ok) {
+        const bare = unprojected(options);
+        if (bare !== undefined && !optionsMustFail(options, FIND_OPTIONS)) {
+          // Valid options with a projection, over every kind of task (most fuzzed queries match few or fail).
+          const projected = await tasker.findTasks({}, { ...o2, limit: 20 } as never);
+          checkProjected('findTasks({}, options)', projected, await tasker.findTasks({}, { ...bare, limit: 20 } as never), o2['projection'] as Record<string, unknown>);
+        }
+        if (many.ok && bare !== undefined) {
+          // A projection returns the model's projection of the same tasks, in the same order.
+          const projection = o2['projection'] as Record<string, unknown>;
+          checkProjected('findTasks(options)', many.value, await tasker.findTasks(q, bare as never), projection);
+          if (one.ok) {
+            const whole = await tasker.findTask(q, bare as never);
+            checkProjected('findTask(options)', one.value === undefined ? [] : [one.value], whole === undefined ? [] : [whole], projection);
+          }
+        } else if (many.ok) {
           assert.ok(Array.isArray(many.value));
           if (typeof o2['limit'] === 'number') assert.ok(many.value.length <= o2['limit'], 'more tasks than limit');
           for (const task of many.value) checkTaskShape('findTasks(options)', task, o2['withLogs'] === true, o2['logsMaxLevel']);
@@ -1021,7 +1143,7 @@ test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t
         }
         // findTask passes on a copy of its options' own properties.
         const own = (key: string): unknown => (Object.hasOwn(o2, key) ? o2[key] : undefined);
-        if (one.ok && one.value !== undefined) checkTaskShape('findTask(options)', one.value, own('withLogs') === true, own('logsMaxLevel'));
+        if (one.ok && one.value !== undefined && bare === undefined) checkTaskShape('findTask(options)', one.value, own('withLogs') === true, own('logsMaxLevel'));
 
         // getTask: options are checked first, then the uuid.
         const { uuid, known } = resolveUuid(uuidChoice);
@@ -1030,9 +1152,14 @@ test(`fuzz the public boundary (FUZZ_SEED=${SEED}, FUZZ_RUNS=${RUNS})`, async (t
         else if (!known) assertRejects('getTask', got, ['ERR_TASK_NOT_FOUND'], 'unknown uuid');
         else {
           assert.ok(got.ok, `getTask of an existing task rejected: ${got.ok ? '' : describeError(got.error)}`);
-          assert.equal(got.value.uuid, uuid);
           const g = (getOptions ?? {}) as Record<string, unknown>;
-          checkTaskShape('getTask', got.value, g['withLogs'] === true, g['logsMaxLevel']);
+          const bareGet = unprojected(getOptions);
+          if (bareGet === undefined) {
+            assert.equal(got.value.uuid, uuid);
+            checkTaskShape('getTask', got.value, g['withLogs'] === true, g['logsMaxLevel']);
+          } else {
+            checkProjected('getTask', [got.value], [await tasker.getTask(uuid as string, bareGet as never)], g['projection'] as Record<string, unknown>);
+          }
         }
         assertNoPollution();
       }),
