@@ -101,3 +101,39 @@ export class AsyncStream<T> implements AsyncIterableIterator<T> {
     return this;
   }
 }
+
+/**
+ * The live streams of each task: a stream joins its task's set, leaves it
+ * when it closes, and ends when the caller's signal fires; the task's end
+ * ends them all.
+ */
+export class TaskStreams<T> {
+  readonly #byTask = new Map<string, Set<AsyncStream<T>>>();
+
+  add(uuid: string, stream: AsyncStream<T>, abortSignal: AbortSignal | undefined): void {
+    let streams = this.#byTask.get(uuid);
+    if (streams === undefined) this.#byTask.set(uuid, (streams = new Set()));
+    streams.add(stream);
+    stream.onClose(() => {
+      const set = this.#byTask.get(uuid);
+      set?.delete(stream);
+      if (set?.size === 0) this.#byTask.delete(uuid);
+    });
+    if (abortSignal !== undefined) {
+      const onAbort = (): void => stream.end();
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+      stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
+    }
+  }
+
+  /** Gives each of the task's streams its own copy of each value. */
+  push(uuid: string, values: readonly T[], copy: (value: T) => T): void {
+    const streams = this.#byTask.get(uuid);
+    if (streams !== undefined) for (const stream of streams) for (const value of values) stream.push(copy(value));
+  }
+
+  end(uuid: string): void {
+    const streams = this.#byTask.get(uuid);
+    if (streams !== undefined) for (const stream of [...streams]) stream.end();
+  }
+}

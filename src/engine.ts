@@ -25,7 +25,7 @@ import {
   type SerializedError,
 } from './errors.js';
 import type { TaskerEvents } from './events.js';
-import { AsyncStream } from './async-stream.js';
+import { AsyncStream, TaskStreams } from './async-stream.js';
 import { LogStream } from './log-stream.js';
 import { reportMissingRunners } from './missing-runners.js';
 import type { ResolvedOptions } from './options.js';
@@ -102,7 +102,7 @@ export class Engine {
   readonly #waiters = new Map<string, Set<Waiter>>();
   /** Tasks whose end is applied in memory but not yet stored and announced. */
   readonly #endsInFlight = new Set<string>();
-  readonly #logStreams = new Map<string, Set<LogStream>>();
+  readonly #logStreams = new TaskStreams<LogEntry>();
   readonly #progress: ProgressTracker;
   readonly #stats = new Stats();
   readonly #idleWaiters = new Set<() => void>();
@@ -572,19 +572,7 @@ export class Engine {
     this.#openStream(uuid, stream, abortSignal, (record) => {
       if (fromBeginning) for (const entry of record.logs) stream.push(structuredClone(entry));
       if (this.#hasSettled(record)) return stream.end();
-      let streams = this.#logStreams.get(uuid);
-      if (streams === undefined) this.#logStreams.set(uuid, (streams = new Set()));
-      streams.add(stream);
-      stream.onClose(() => {
-        const set = this.#logStreams.get(uuid);
-        set?.delete(stream);
-        if (set?.size === 0) this.#logStreams.delete(uuid);
-      });
-      if (abortSignal !== undefined) {
-        const onAbort = (): void => stream.end();
-        abortSignal.addEventListener('abort', onAbort, { once: true });
-        stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
-      }
+      this.#logStreams.add(uuid, stream, abortSignal);
     });
     return stream;
   }
@@ -949,8 +937,7 @@ export class Engine {
     }
     if (kept.length === 0) return;
     for (const entry of kept) record.logs.push(entry);
-    const streams = this.#logStreams.get(uuid);
-    if (streams !== undefined) for (const stream of streams) for (const entry of kept) stream.push(structuredClone(entry));
+    this.#logStreams.push(uuid, kept, structuredClone);
     void this.#committer.push({ type: 'logs', uuid, entries: kept }, () => {
       for (const entry of kept) {
         this.#emit('task.log', uuid, entry);
@@ -1007,8 +994,7 @@ export class Engine {
       this.#emit('task.ended', uuid, status, outcome);
       this.#emit(`task.${uuid}.ended`, status, outcome);
       this.#settleWaiters(record);
-      const streams = this.#logStreams.get(uuid);
-      if (streams !== undefined) for (const stream of [...streams]) stream.end();
+      this.#logStreams.end(uuid);
       this.#progress.taskEnded(uuid);
       this.#checkIdle();
     });

@@ -6,7 +6,7 @@
  * update. An update held back is stored by a timer, or sooner with the task's
  * next stored change (its end, a retry), which carries the whole document.
  */
-import { AsyncStream } from './async-stream.js';
+import { TaskStreams, type AsyncStream } from './async-stream.js';
 import type { Clock } from './clock.js';
 import type { WireProgress } from './protocol.js';
 import type { Progress } from './types.js';
@@ -24,7 +24,7 @@ export class ProgressTracker {
   /** Stores the task's document as it is now, if it is still running. */
   readonly #persist: (uuid: string) => void;
   readonly #persisted = new Map<string, Persisted>();
-  readonly #streams = new Map<string, Set<AsyncStream<Progress>>>();
+  readonly #streams = new TaskStreams<Progress>();
 
   constructor(clock: Clock, persist: (uuid: string) => void) {
     this.#clock = clock;
@@ -37,8 +37,7 @@ export class ProgressTracker {
    */
   update(uuid: string, wire: WireProgress): { progress: Progress; storeNow: boolean } {
     const progress = toProgress(wire);
-    const streams = this.#streams.get(uuid);
-    if (streams !== undefined) for (const stream of streams) stream.push(copyProgress(progress));
+    this.#streams.push(uuid, [progress], copyProgress);
     const now = this.#clock.now();
     const state = this.#persisted.get(uuid);
     if (state === undefined || now - state.at >= PERSIST_INTERVAL_MS) {
@@ -66,25 +65,12 @@ export class ProgressTracker {
   /** Follows a task that has not ended; `current` is yielded first. */
   listen(uuid: string, current: Progress | undefined, stream: AsyncStream<Progress>, abortSignal: AbortSignal | undefined): void {
     if (current !== undefined) stream.push(copyProgress(current));
-    let streams = this.#streams.get(uuid);
-    if (streams === undefined) this.#streams.set(uuid, (streams = new Set()));
-    streams.add(stream);
-    stream.onClose(() => {
-      const set = this.#streams.get(uuid);
-      set?.delete(stream);
-      if (set?.size === 0) this.#streams.delete(uuid);
-    });
-    if (abortSignal !== undefined) {
-      const onAbort = (): void => stream.end();
-      abortSignal.addEventListener('abort', onAbort, { once: true });
-      stream.onClose(() => abortSignal.removeEventListener('abort', onAbort));
-    }
+    this.#streams.add(uuid, stream, abortSignal);
   }
 
   /** The task's end is stored and announced: its streams end. */
   taskEnded(uuid: string): void {
-    const streams = this.#streams.get(uuid);
-    if (streams !== undefined) for (const stream of [...streams]) stream.end();
+    this.#streams.end(uuid);
   }
 }
 

@@ -47,3 +47,22 @@ export class FakeClock implements Clock {
     this.#now = target;
   }
 }
+
+/** A FakeClock that records the delay of every timer it is asked for, and announces the next one. */
+export class RecordingClock extends FakeClock {
+  readonly requested: number[] = [];
+  #waiters: Array<(ms: number) => void> = [];
+
+  override setTimeout(callback: () => void, ms: number): unknown {
+    this.requested.push(ms);
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter(ms);
+    return super.setTimeout(callback, ms);
+  }
+
+  /** Resolves with the delay of the next timer set. */
+  nextTimer(): Promise<number> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}

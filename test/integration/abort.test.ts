@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { AbortCodes, ErrorCodes, TaskAbortedError, type LogEntry, type Task, type Tasker } from 'tasker';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { RecordingClock } from '../helpers/fake-clock.js';
 import { rejectsWith } from '../helpers/assertions.js';
 import { runner } from '../helpers/fixtures.js';
 import { recordEvents } from '../helpers/events.js';
@@ -36,24 +36,6 @@ function abortedWith(abortCode: string, message?: RegExp) {
   });
 }
 
-/** A FakeClock that announces every timer it is asked for. */
-class RecordingClock extends FakeClock {
-  readonly requested: number[] = [];
-  #waiters: Array<(ms: number) => void> = [];
-
-  override setTimeout(callback: () => void, ms: number): unknown {
-    this.requested.push(ms);
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter(ms);
-    return super.setTimeout(callback, ms);
-  }
-
-  /** Resolves with the delay of the next timer set. */
-  nextTimer(): Promise<number> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-}
 
 // ---- new tasks ----------------------------------------------------------------
 

@@ -16,28 +16,12 @@ import { test, type TestContext } from 'node:test';
 import { BroadcastChannel } from 'node:worker_threads';
 import { AbortCodes, Tasker, type ConcurrencyCondition, type RunnerOptions, type SerializedError, type TaskerOptions } from 'tasker';
 import { nextEvent, recordEvents } from '../helpers/events.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeClock, RecordingClock } from '../helpers/fake-clock.js';
 import { runner } from '../helpers/fixtures.js';
 import { createTasker } from '../helpers/tasker.js';
 
 const T = { timeout: 20_000 };
 
-/** A FakeClock that announces every timer it is asked for. */
-class RecordingClock extends FakeClock {
-  #waiters: Array<(ms: number) => void> = [];
-
-  override setTimeout(callback: () => void, ms: number): unknown {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter(ms);
-    return super.setTimeout(callback, ms);
-  }
-
-  /** Resolves with the delay of the next timer set. */
-  nextTimer(): Promise<number> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-}
 
 /**
  * Gate tasks by name. `add(name, def)` adds one (before start(), so every
