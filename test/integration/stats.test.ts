@@ -85,9 +85,10 @@ test('getStats: counts by status and operation, histograms of the runs, dropped 
   const abortedNew = await tasker.addTask({ operation: 'later' });
   await tasker.abortTask(abortedNew);
   const waiting = [await tasker.addTask({ operation: 'later' }), await tasker.addTask({ operation: 'later' })];
-  const started = nextEvent(tasker, 'task.run');
+  // The gate's log line says it listens on its channel: a release posted before it would be lost.
+  const listening = nextEvent(tasker, 'task.log');
   const held = await tasker.addTask({ operation: 'gate', data: { channel } });
-  await started;
+  await listening;
 
   const stats = await tasker.getStats();
   assert.deepEqual(stats.tasks, { new: 2, running: 1, done: 4, failed: 1, aborted: 1 });
