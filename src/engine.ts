@@ -81,6 +81,12 @@ interface Running {
 
 /** Without a retry policy, a task interrupted by a process death is requeued at most this many runs in all. */
 const INTERRUPTED_REQUEUE_RUNS = 3;
+/**
+ * How long a task's start (`new → running`) may wait to be stored with the
+ * next journal write instead of costing a write of its own. A crash in that
+ * window finds the task `new` (it runs again) rather than `running`.
+ */
+const START_WRITE_DEFER_MS = 2;
 
 interface Waiter {
   resolve(value: unknown): void;
@@ -144,6 +150,8 @@ export class Engine {
       this.#store,
       (error) => options.logger?.error('tasker: store write failed', error),
       (error) => options.logger?.error('tasker: an internal step after a store write failed', error),
+      // The journal's writes cost a trip to disk: a task's start waits for the next one (see #run).
+      options.store === null && options.persistDir !== null ? START_WRITE_DEFER_MS : 0,
     );
     this.#retention = new Retention(options.retention, {
       clock: options.clock,
@@ -736,10 +744,11 @@ export class Engine {
     const runner = this.#runners.get(doc.operation)!;
     this.#queueDeadlines.cancel(doc.uuid);
     delete doc.runAfter;
+    // Deferrable: the start is stored with the next write (for a short task, its end), within START_WRITE_DEFER_MS.
     if (null === this.#transition(record, 'new', 'running', { startedAt: new Date(this.#options.clock.now()) }, () => {
       this.#emit('task.run', doc.uuid);
       this.#emit(`task.${doc.uuid}.run`);
-    })) return;
+    }, true)) return;
     this.#scheduler.markRunning(doc.uuid, doc);
     let markEnded!: () => void;
     const ended = new Promise<void>((resolve) => (markEnded = resolve));
@@ -966,13 +975,13 @@ export class Engine {
    * settled once the change is stored and announced (never rejected: a store
    * failure goes to the logger).
    */
-  #transition(record: TaskRecord, from: TaskStatus, to: TaskStatus, fields: Partial<TaskDoc>, announce: () => void): Promise<void> | null {
+  #transition(record: TaskRecord, from: TaskStatus, to: TaskStatus, fields: Partial<TaskDoc>, announce: () => void, deferrable = false): Promise<void> | null {
     if (record.doc.status !== from || !canTransition(from, to)) return null;
     if (from === 'running') this.#progress.runEnded(record.doc.uuid);
     Object.assign(record.doc, fields);
     record.doc.status = to;
     this.#stats.transitioned(record.doc, from);
-    return this.#committer.push({ type: 'put', task: { ...record.doc } }, announce).catch(() => {});
+    return this.#committer.push({ type: 'put', task: { ...record.doc } }, announce, deferrable).catch(() => {});
   }
 
   #end(record: TaskRecord, from: 'new' | 'running', status: EndedTaskStatus, fields: Partial<TaskDoc>): Promise<void> | null {

@@ -5,6 +5,12 @@
  * at most MAX_BATCH_WEIGHT changes and log entries: a flood (a runner logging
  * as fast as it can) is written as a train of bounded batches, so that no
  * single write encodes hundreds of thousands of lines in one go.
+ *
+ * A change pushed as `deferrable` (a task marked running) does not start a
+ * write of its own: it waits, in its place among the others, for the next
+ * write that another change starts, or at most `deferMs`. With a durable
+ * store a task's start then shares its fdatasync with whatever comes next (for
+ * a short task, its end) instead of costing one of its own.
  */
 import { describeError } from '../describe.js';
 import { ErrorCodes, TaskerError } from '../errors.js';
@@ -14,6 +20,8 @@ const MAX_BATCH_WEIGHT = 8192;
 
 interface Pending {
   weight: number;
+  /** Holds a change that starts a write (not only deferrable ones). */
+  urgent: boolean;
   changes: StoreChange[];
   callbacks: Array<(error: TaskerError | null) => void>;
   settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
@@ -26,26 +34,36 @@ export class Committer {
   readonly #pending: Pending[] = [];
   #inFlight: Promise<void> | null = null;
   #scheduled = false;
+  /** Real time (not the tasks' clock): it bounds I/O batching, and a test's fake clock must not hold a write. */
+  #deferTimer: NodeJS.Timeout | null = null;
 
   readonly #onCallbackError: (error: unknown) => void;
+  readonly #deferMs: number;
 
-  constructor(store: TaskStore, onError: (error: TaskerError) => void, onCallbackError: (error: unknown) => void = () => {}) {
+  /** `deferMs`: how long a deferrable change may wait for a write (0: it starts one like any other). */
+  constructor(store: TaskStore, onError: (error: TaskerError) => void, onCallbackError: (error: unknown) => void = () => {}, deferMs = 0) {
     this.#store = store;
     this.#onError = onError;
     this.#onCallbackError = onCallbackError;
+    this.#deferMs = deferMs;
   }
 
-  /** Queues a change; `afterCommit` runs once it is durable, or with the error if the write failed. */
-  push(change: StoreChange | null, afterCommit?: (error: TaskerError | null) => void): Promise<void> {
+  /**
+   * Queues a change; `afterCommit` runs once it is durable, or with the error
+   * if the write failed. A `deferrable` change rides with the next write
+   * rather than starting one (see above).
+   */
+  push(change: StoreChange | null, afterCommit?: (error: TaskerError | null) => void, deferrable = false): Promise<void> {
     let pending = this.#pending[this.#pending.length - 1];
     if (pending === undefined || pending.weight >= MAX_BATCH_WEIGHT) {
-      pending = { weight: 0, changes: [], callbacks: [], settle: [] };
+      pending = { weight: 0, urgent: false, changes: [], callbacks: [], settle: [] };
       this.#pending.push(pending);
     }
     if (change !== null) {
       pending.changes.push(change);
       pending.weight += change.type === 'logs' ? change.entries.length : 1;
     }
+    if (!deferrable || this.#deferMs === 0) pending.urgent = true;
     if (afterCommit !== undefined) pending.callbacks.push(afterCommit);
     const done = new Promise<void>((resolve, reject) => pending.settle.push({ resolve, reject }));
     this.#schedule();
@@ -60,6 +78,19 @@ export class Committer {
 
   #schedule(): void {
     if (this.#scheduled || this.#inFlight !== null) return;
+    if (!this.#pending.some((batch) => batch.urgent)) {
+      // Only deferrable changes: wait for another change, or for deferMs at most.
+      this.#deferTimer ??= setTimeout(() => {
+        this.#deferTimer = null;
+        for (const batch of this.#pending) batch.urgent = true;
+        this.#schedule();
+      }, this.#deferMs); // not unref'd: a process must not exit with a change unwritten
+      return;
+    }
+    if (this.#deferTimer !== null) {
+      clearTimeout(this.#deferTimer);
+      this.#deferTimer = null;
+    }
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
@@ -104,6 +135,6 @@ export class Committer {
       if (failure === null) resolve();
       else reject(failure);
     }
-    if (this.#pending.length > 0) this.#writeNext();
+    if (this.#pending.length > 0) this.#schedule();
   }
 }

@@ -14,13 +14,17 @@ interface PendingCommit {
 /** A store whose commits stay pending until the test settles them. */
 class ManualStore implements TaskStore {
   readonly commits: PendingCommit[] = [];
+  /** Called on each commit: lets a test await a write without watching the clock. */
+  onCommit: (() => void) | null = null;
 
   async load(): Promise<StoredTask[]> {
     return [];
   }
 
   commit(changes: readonly StoreChange[]): Promise<void> {
-    return new Promise((resolve, reject) => this.commits.push({ changes, snapshot: [...changes], resolve, reject }));
+    const written = new Promise<void>((resolve, reject) => this.commits.push({ changes, snapshot: [...changes], resolve, reject }));
+    this.onCommit?.();
+    return written;
   }
 
   async close(): Promise<void> {}
@@ -54,12 +58,15 @@ function track(promise: Promise<void>): Tracked {
   return tracked;
 }
 
-function setup(): { store: ManualStore; committer: Committer; errors: TaskerError[] } {
+function setup(deferMs = 0): { store: ManualStore; committer: Committer; errors: TaskerError[] } {
   const store = new ManualStore();
   const errors: TaskerError[] = [];
-  const committer = new Committer(store, (error) => errors.push(error));
+  const committer = new Committer(store, (error) => errors.push(error), () => {}, deferMs);
   return { store, committer, errors };
 }
+
+/** Long enough never to fire within a test: what is written was written for another reason. */
+const NEVER_MS = 10 * 60_000;
 
 describe('Committer batching', () => {
   test('changes pushed in one tick go to the store as one batch, in push order', async () => {
@@ -289,5 +296,69 @@ describe('Committer.flush', () => {
     await tick();
     assert.equal(a.state, 'rejected');
     assert.equal(f.state, 'resolved');
+  });
+});
+
+describe('Committer deferrable changes', () => {
+  test('a deferrable change alone starts no write; the next urgent change takes it along, in push order', async () => {
+    const { store, committer } = setup(NEVER_MS);
+    const a = track(committer.push(change('a'), undefined, true));
+    await tick();
+    await tick();
+    assert.equal(store.commits.length, 0, 'a deferrable change waits');
+    const b = track(committer.push(change('b')));
+    await tick();
+    assert.equal(store.commits.length, 1);
+    assert.deepEqual(store.uuids(0), ['a', 'b']);
+    store.commits[0]!.resolve();
+    await tick();
+    assert.deepEqual([a.state, b.state], ['resolved', 'resolved']);
+  });
+
+  test('a deferrable change pushed while a write is in flight is not written when that write ends', async () => {
+    const { store, committer } = setup(NEVER_MS);
+    const a = track(committer.push(change('a')));
+    await tick();
+    const b = track(committer.push(change('b'), undefined, true));
+    store.commits[0]!.resolve();
+    await tick();
+    await tick();
+    assert.equal(a.state, 'resolved');
+    assert.equal(store.commits.length, 1, 'b waits for another change');
+    const c = track(committer.push(change('c')));
+    await tick();
+    assert.deepEqual(store.uuids(1), ['b', 'c']);
+    store.commits[1]!.resolve();
+    await tick();
+    assert.deepEqual([b.state, c.state], ['resolved', 'resolved']);
+  });
+
+  test('flush() writes deferred changes', async () => {
+    const { store, committer } = setup(NEVER_MS);
+    const a = track(committer.push(change('a'), undefined, true));
+    const flushed = track(committer.flush());
+    await tick();
+    assert.deepEqual(store.uuids(0), ['a']);
+    store.commits[0]!.resolve();
+    await tick();
+    assert.deepEqual([a.state, flushed.state], ['resolved', 'resolved']);
+  });
+
+  test('a deferrable change alone is written once deferMs has passed', async () => {
+    const { store, committer } = setup(1);
+    const written = new Promise<void>((resolve) => (store.onCommit = resolve));
+    const a = track(committer.push(change('a'), undefined, true));
+    await written;
+    assert.deepEqual(store.uuids(0), ['a']);
+    store.commits[0]!.resolve();
+    await tick();
+    assert.equal(a.state, 'resolved');
+  });
+
+  test('with deferMs 0 (stores without I/O) a deferrable change is written like any other', async () => {
+    const { store, committer } = setup(0);
+    committer.push(change('a'), undefined, true).catch(() => {});
+    await tick();
+    assert.deepEqual(store.uuids(0), ['a']);
   });
 });
