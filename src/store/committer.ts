@@ -22,6 +22,8 @@ interface Pending {
   weight: number;
   /** Holds a change that starts a write (not only deferrable ones). */
   urgent: boolean;
+  /** Where each task's document is in `changes`: a later put of it replaces that one (see push). */
+  puts: Map<string, number>;
   changes: StoreChange[];
   callbacks: Array<(error: TaskerError | null) => void>;
   settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
@@ -56,18 +58,39 @@ export class Committer {
   push(change: StoreChange | null, afterCommit?: (error: TaskerError | null) => void, deferrable = false): Promise<void> {
     let pending = this.#pending[this.#pending.length - 1];
     if (pending === undefined || pending.weight >= MAX_BATCH_WEIGHT) {
-      pending = { weight: 0, urgent: false, changes: [], callbacks: [], settle: [] };
+      pending = { weight: 0, urgent: false, puts: new Map(), changes: [], callbacks: [], settle: [] };
       this.#pending.push(pending);
     }
-    if (change !== null) {
-      pending.changes.push(change);
-      pending.weight += change.type === 'logs' ? change.entries.length : 1;
-    }
+    if (change !== null) this.#add(pending, change);
     if (!deferrable || this.#deferMs === 0) pending.urgent = true;
     if (afterCommit !== undefined) pending.callbacks.push(afterCommit);
     const done = new Promise<void>((resolve, reject) => pending.settle.push({ resolve, reject }));
     this.#schedule();
     return done;
+  }
+
+  /**
+   * A put is a whole document, so a second put of a task in a batch not yet
+   * written replaces the first in its place, unless the task's logs or removal
+   * came in between: a task started and ended between two writes (a short
+   * task, its start deferred) is encoded and written once. Another task's
+   * changes may then be ordered before it although pushed after its first put;
+   * each task's own changes keep their order, which is all that loading (and
+   * `tasker logs --follow`) depends on.
+   */
+  #add(pending: Pending, change: StoreChange): void {
+    if (change.type === 'put') {
+      const index = pending.puts.get(change.task.uuid);
+      if (index !== undefined) {
+        pending.changes[index] = change;
+        return;
+      }
+      pending.puts.set(change.task.uuid, pending.changes.length);
+    } else {
+      pending.puts.delete(change.uuid);
+    }
+    pending.changes.push(change);
+    pending.weight += change.type === 'logs' ? change.entries.length : 1;
   }
 
   /** Resolves once everything pushed so far is durable. */

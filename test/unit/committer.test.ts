@@ -362,3 +362,49 @@ describe('Committer deferrable changes', () => {
     assert.deepEqual(store.uuids(0), ['a']);
   });
 });
+
+describe('Committer puts of one task in one batch', () => {
+  const put = (uuid: string, status: 'new' | 'running' | 'done'): StoreChange => ({
+    type: 'put',
+    task: { uuid, operation: 'op', priority: 0, status, createdAt: new Date(0) },
+  });
+  const shape = (store: ManualStore, index: number): string[] =>
+    store.commits[index]!.snapshot.map((c) => (c.type === 'put' ? `put ${c.task.uuid} ${c.task.status}` : `${c.type} ${c.uuid}`));
+
+  test('a later put replaces the earlier one in its place; every push still settles', async () => {
+    const { store, committer } = setup(NEVER_MS);
+    const settled = [
+      track(committer.push(put('x', 'running'), undefined, true)),
+      track(committer.push(put('y', 'new'))),
+      track(committer.push(put('x', 'done'))),
+    ];
+    await tick();
+    assert.deepEqual(shape(store, 0), ['put x done', 'put y new']);
+    store.commits[0]!.resolve();
+    await tick();
+    assert.deepEqual(settled.map((t) => t.state), ['resolved', 'resolved', 'resolved']);
+  });
+
+  test("a put after the task's logs or removal is kept after them, not merged", async () => {
+    const { store, committer } = setup();
+    void committer.push(put('x', 'running'));
+    void committer.push({ type: 'logs', uuid: 'x', entries: [{ level: 'info', message: 'm', timestamp: new Date(0) }] });
+    void committer.push(put('x', 'done'));
+    void committer.push(put('z', 'done'));
+    void committer.push({ type: 'remove', uuid: 'z' });
+    void committer.push(put('z', 'new'));
+    await tick();
+    assert.deepEqual(shape(store, 0), ['put x running', 'logs x', 'put x done', 'put z done', 'remove z', 'put z new']);
+  });
+
+  test('a put never replaces one in a batch already being written', async () => {
+    const { store, committer } = setup();
+    void committer.push(put('x', 'running'));
+    await tick();
+    void committer.push(put('x', 'done'));
+    store.commits[0]!.resolve();
+    await tick();
+    assert.deepEqual(shape(store, 0), ['put x running']);
+    assert.deepEqual(shape(store, 1), ['put x done']);
+  });
+});
