@@ -347,12 +347,14 @@ function snapshotLine(task: LiveTask, logCount: number): string {
   return `{"task":${JSON.stringify(encodeTask(task.doc))},"logs":[${entries}]}`;
 }
 
+/** `JSON.stringify(encodeLog(entry))`, built directly when there is no data to encode (most entries, and a snapshot writes every one). */
 function logJson(entry: LogEntry): string {
-  return JSON.stringify(encodeLog(entry));
+  if (entry.data !== undefined) return JSON.stringify(encodeLog(entry));
+  return `{"level":${JSON.stringify(entry.level)},"message":${JSON.stringify(entry.message)},"timestamp":"${entry.timestamp.toISOString()}"}`;
 }
 
 /** Bytes of snapshot text built before each write: large enough for throughput, small enough not to stall. */
-const SNAPSHOT_CHUNK = 1 << 20;
+const SNAPSHOT_CHUNK = 1 << 18;
 
 /**
  * Writes a file atomically: a temp file (named with pid and thread id), its
