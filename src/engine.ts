@@ -108,6 +108,8 @@ export class Engine {
   readonly #waiters = new Map<string, Set<Waiter>>();
   /** Tasks whose end is applied in memory but not yet stored and announced. */
   readonly #endsInFlight = new Set<string>();
+  /** Per task, log entries in its `logs` whose commit has not resolved yet (see StoreStateSource.committedLogs). */
+  readonly #logsInFlight = new Map<string, number>();
   readonly #logStreams = new TaskStreams<LogEntry>();
   readonly #progress: ProgressTracker;
   readonly #stats = new Stats();
@@ -185,6 +187,12 @@ export class Engine {
         cause: error,
       });
     }
+    // The store may write snapshots from the live state instead of keeping a copy: the registry's records,
+    // which hold every committed change by the time the committer hands the store its next batch.
+    this.#store.attachState?.({
+      tasks: () => this.#registry.values(),
+      committedLogs: (task) => task.logs.length - (this.#logsInFlight.get(task.doc.uuid) ?? 0),
+    });
     // FIFO among equal priorities: by the time each task (re-)entered the queue, then by uuid (time-ordered).
     const queuedTime = (task: TaskDoc): number => (task.queuedAt ?? task.createdAt).getTime();
     stored.sort((a, b) => queuedTime(a.task) - queuedTime(b.task) || (a.task.uuid < b.task.uuid ? -1 : a.task.uuid > b.task.uuid ? 1 : 0));
@@ -947,7 +955,11 @@ export class Engine {
     if (kept.length === 0) return;
     for (const entry of kept) record.logs.push(entry);
     this.#logStreams.push(uuid, kept, structuredClone);
+    this.#logsInFlight.set(uuid, (this.#logsInFlight.get(uuid) ?? 0) + kept.length);
     void this.#committer.push({ type: 'logs', uuid, entries: kept }, () => {
+      const inFlight = this.#logsInFlight.get(uuid)! - kept.length;
+      if (inFlight > 0) this.#logsInFlight.set(uuid, inFlight);
+      else this.#logsInFlight.delete(uuid);
       for (const entry of kept) {
         this.#emit('task.log', uuid, entry);
         this.#emit(`task.${uuid}.log`, entry);

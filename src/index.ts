@@ -21,7 +21,7 @@ export type { RetentionOptions, TaskRetention } from './retention-options.js';
 export type { DedupeMode, DedupeOptions } from './dedupe-options.js';
 export type { RunnerOptions } from './runner-spec.js';
 export type { HistogramSummary, TaskerStats } from './stats.js';
-export type { StoreChange, StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
+export type { LiveTask, StoreChange, StoreStateSource, StoredTask, TaskDoc, TaskStore } from './store/task-store.js';
 export {
   LOG_LEVELS,
   type AddTaskDef,

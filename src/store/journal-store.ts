@@ -10,11 +10,13 @@
  *
  * A commit appends its whole batch to the journal with one write and, with
  * `durability: 'fsync'`, one fdatasync: a change costs O(its size), whatever
- * the number of stored tasks. When the journal outgrows the snapshot, the
- * store compacts: it starts journal G+1, writes snapshot G+1 (the state at the
- * switch) atomically, then deletes journal G. Loading reads the snapshot and
- * replays every journal from its generation on, so a crash at any step of a
- * compaction loses nothing.
+ * the number of stored tasks. The store keeps no copy of the tasks: it writes
+ * snapshots from the engine's live state (`attachState`). When the journal
+ * outgrows the snapshot, the store compacts: at the start of the next commit
+ * (or in `compact()`) it starts journal G+1, writes snapshot G+1 (the state at
+ * the switch) atomically, then deletes journal G. Loading reads the snapshot
+ * and replays every journal from its generation on, so a crash at any step of
+ * a compaction loses nothing.
  */
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
@@ -22,9 +24,9 @@ import { threadId } from 'node:worker_threads';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCodes, TaskerError } from '../errors.js';
-import type { EngineLogger } from '../types.js';
+import type { EngineLogger, LogEntry } from '../types.js';
 import { decodeLog, decodeTask, encodeLog, encodeTask } from './task-codec.js';
-import type { StoreChange, StoredTask, TaskStore } from './task-store.js';
+import type { LiveTask, StoreChange, StoreStateSource, StoredTask, TaskStore } from './task-store.js';
 import { SNAPSHOT_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION as VERSION, journalFile, readStoreContents } from './store-reader.js';
 
 export { SNAPSHOT_FILE, journalFile };
@@ -41,20 +43,10 @@ export interface JournalStoreOptions {
   logger?: EngineLogger | null;
 }
 
-type Json = Record<string, unknown>;
-
-/**
- * A stored task as JSON text. A task loaded from the snapshot keeps its
- * snapshot line as it is (`line`) until it changes, so that loading and
- * compacting a store of ended tasks never re-encodes them.
- */
-interface TaskEntry {
-  /** Its `{"task":…,"logs":[…]}` snapshot line, while the task is unchanged since the load. */
-  line: string | null;
-  /** Its document as JSON, once it changed (or was added) after the load. */
-  doc: string;
-  /** Its log entries as JSON, likewise. */
-  logs: string[];
+/** What a compaction captured at its switch: each live task and how many of its log entries journal G and earlier hold. */
+interface Capture {
+  tasks: LiveTask[];
+  logCounts: number[];
 }
 
 export class JournalStore implements TaskStore {
@@ -62,8 +54,8 @@ export class JournalStore implements TaskStore {
   readonly #durability: Durability;
   readonly #compactAfterBytes: number;
   readonly #logger: EngineLogger | null;
-  /** The stored state, as the JSON text of each task, to write snapshots without re-encoding. */
-  readonly #tasks = new Map<string, TaskEntry>();
+  /** The engine's live state, from which snapshots are written; without it the store never compacts. */
+  #source: StoreStateSource | null = null;
   #generation = 0;
   #journal: FileHandle | null = null;
   #journalBytes = 0;
@@ -105,14 +97,7 @@ export class JournalStore implements TaskStore {
       this.#generation = contents.last;
       await this.#openJournal(contents.last);
       const loaded: StoredTask[] = [];
-      for (const [uuid, { line, task, logs }] of contents.tasks) {
-        // The JSON text is kept to write snapshots without re-encoding: take it before decoding in place.
-        this.#tasks.set(
-          uuid,
-          line !== null ? { line, doc: '', logs: [] } : { line: null, doc: JSON.stringify(task), logs: logs.map((log) => JSON.stringify(log)) },
-        );
-        loaded.push({ task: decodeTask(task), logs: logs.map(decodeLog) });
-      }
+      for (const { task, logs } of contents.tasks.values()) loaded.push({ task: decodeTask(task), logs: logs.map(decodeLog) });
       return loaded;
     } catch (error) {
       await this.#unlock();
@@ -120,11 +105,22 @@ export class JournalStore implements TaskStore {
     }
   }
 
+  /**
+   * Snapshots are written from `source` (see `StoreStateSource` for what it
+   * guarantees). Until a source is attached, the store does not compact.
+   */
+  attachState(source: StoreStateSource): void {
+    this.#source = source;
+  }
+
   commit(changes: readonly StoreChange[]): Promise<void> {
     return this.#exclusive(async () => {
       if (this.#journal === null) throw new TaskerError(ErrorCodes.STORE_WRITE_FAILED, 'The store is closed');
+      // A compaction made due by the previous commit switches now, before this batch is written: the
+      // source reflects every batch of journal G by now (their commits resolved), not yet this one's.
+      if (this.#compactionDue()) await this.#startCompaction();
       let text = '';
-      for (const change of changes) text += this.#apply(change) + '\n';
+      for (const change of changes) text += journalLine(change) + '\n';
       const buffer = Buffer.from(text, 'utf8');
       try {
         // A write may be short (a full disk, a file size limit): write until all of it is written.
@@ -140,18 +136,26 @@ export class JournalStore implements TaskStore {
         throw error;
       }
       this.#journalBytes += buffer.length;
-      if (this.#compacting === null && this.#journalBytes > Math.max(this.#compactAfterBytes, this.#snapshotBytes)) {
-        await this.#startCompaction();
-      }
     });
   }
 
-  /** Compacts now (if the journal holds anything) and resolves once the snapshot is written. */
+  /**
+   * Compacts now (if the journal holds anything) and resolves once the
+   * snapshot is written. The caller must have applied every resolved commit
+   * to the source (the engine calls it after flushing its committer).
+   */
   async compact(): Promise<void> {
     await this.#exclusive(async () => {
-      if (this.#compacting === null && this.#journalBytes > 0 && this.#journal !== null) await this.#startCompaction();
+      if (this.#source !== null && this.#compacting === null && this.#journalBytes > 0 && this.#journal !== null) {
+        await this.#startCompaction();
+      }
     });
     await this.#compacting;
+  }
+
+  /** The journal outgrew its threshold and the snapshot, and no compaction is under way. */
+  #compactionDue(): boolean {
+    return this.#source !== null && this.#compacting === null && this.#journalBytes > Math.max(this.#compactAfterBytes, this.#snapshotBytes);
   }
 
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -167,94 +171,60 @@ export class JournalStore implements TaskStore {
       await this.#compacting;
       await this.#journal?.close();
       this.#journal = null;
-      // Nothing reads the kept state any more: let it go even if the store object stays referenced.
-      this.#tasks.clear();
+      // Nothing reads the live state any more: let it go even if the store object stays referenced.
+      this.#source = null;
     });
     await this.#unlock();
-  }
-
-  // ---- changes ------------------------------------------------------------
-
-  /** Applies a change to the kept state; returns its journal line. */
-  #apply(change: StoreChange): string {
-    switch (change.type) {
-      case 'put': {
-        const doc = JSON.stringify(encodeTask(change.task));
-        this.#putDoc(change.task.uuid, doc);
-        return `{"put":${doc}}`;
-      }
-      case 'logs': {
-        const lines = change.entries.map((entry) => JSON.stringify(encodeLog(entry)));
-        this.#appendLogs(change.uuid, lines);
-        return `{"logs":${JSON.stringify(change.uuid)},"entries":[${lines.join(',')}]}`;
-      }
-      case 'remove':
-        this.#tasks.delete(change.uuid);
-        return `{"remove":${JSON.stringify(change.uuid)}}`;
-    }
-  }
-
-  #putDoc(uuid: string, doc: string): void {
-    const entry = this.#tasks.get(uuid);
-    if (entry === undefined) {
-      this.#tasks.set(uuid, { line: null, doc, logs: [] });
-      return;
-    }
-    materialize(entry);
-    entry.doc = doc;
-  }
-
-  #appendLogs(uuid: string, lines: string[]): void {
-    const entry = this.#tasks.get(uuid);
-    if (entry === undefined) return;
-    materialize(entry);
-    for (const line of lines) entry.logs.push(line);
   }
 
   // ---- compaction -----------------------------------------------------------
 
   /**
-   * Step 1 of a compaction, inside the serial section: new changes go to
-   * journal G+1 from now on, and the state at this switch is captured (each
-   * task's document string and its log count: strings never change and logs
-   * only grow, so this is a consistent view). Steps 2 and 3 run in the
-   * background while commits go on.
+   * Step 1 of a compaction, inside the serial section and before any batch is
+   * written to journal G+1: new changes go to journal G+1 from now on, and the
+   * live tasks are captured, each with its committed log count. Every change
+   * of journal G is in the source by now (see `StoreStateSource`). Steps 2
+   * and 3 run in the background while commits go on.
    */
   async #startCompaction(): Promise<void> {
+    const source = this.#source!;
     const previous = this.#generation;
     const next = previous + 1;
     const oldJournal = this.#journal!;
     await this.#openJournal(next);
     this.#generation = next;
     this.#journalBytes = 0;
-    // A snapshot line is immutable; otherwise the document string is, and logs only grow: keep their count.
-    const captured: Array<string | [string, string[], number]> = [];
-    for (const entry of this.#tasks.values()) captured.push(entry.line ?? [entry.doc, entry.logs, entry.logs.length]);
-    this.#compacting = this.#writeSnapshot(next, previous, captured, oldJournal)
+    // Synchronously, before any change reaches journal G+1: the tasks, and how many log entries of each are in
+    // journal G or earlier (the later ones will be in journal G+1). Documents are read later, when encoded.
+    const capture: Capture = { tasks: [], logCounts: [] };
+    for (const task of source.tasks()) {
+      capture.tasks.push(task);
+      capture.logCounts.push(source.committedLogs(task));
+    }
+    this.#compacting = this.#writeSnapshot(next, previous, capture, oldJournal)
       .catch((error: unknown) => this.#logger?.error('tasker: store compaction failed; the journal keeps growing', error))
       .finally(() => {
         this.#compacting = null;
       });
   }
 
-  async #writeSnapshot(
-    generation: number,
-    previous: number,
-    captured: Array<string | [string, string[], number]>,
-    oldJournal: FileHandle,
-  ): Promise<void> {
+  /**
+   * Steps 2 and 3. Each task is encoded in one synchronous step, from its
+   * document as it is then — maybe newer than at the switch, which is safe:
+   * every change made since is a whole-document put in journal G+1, replayed
+   * after the snapshot, so the last put wins — and from its captured log
+   * count, so that entries appended since (in journal G+1) are not written
+   * twice. A task removed since is still written; journal G+1 removes it.
+   */
+  async #writeSnapshot(generation: number, previous: number, capture: Capture, oldJournal: FileHandle): Promise<void> {
     await oldJournal.close();
     // 2. Snapshot `generation`, written atomically in slices (see writeAtomically).
     const header = JSON.stringify({ format: SNAPSHOT_FORMAT, version: VERSION, generation });
+    const { tasks, logCounts } = capture;
     const bytes = await writeAtomically(join(this.#dir, SNAPSHOT_FILE), this.#durability === 'fsync', function* () {
       let chunk = header + '\n';
-      for (const item of captured) {
-        if (typeof item === 'string') {
-          chunk += item + '\n';
-        } else {
-          const [doc, logs, count] = item;
-          chunk += `{"task":${doc},"logs":[${(count === logs.length ? logs : logs.slice(0, count)).join(',')}]}\n`;
-        }
+      for (let i = 0; i < tasks.length; i++) {
+        chunk += snapshotLine(tasks[i]!, logCounts[i]!) + '\n';
         if (chunk.length >= SNAPSHOT_CHUNK) {
           yield chunk;
           chunk = '';
@@ -359,13 +329,30 @@ export class JournalStore implements TaskStore {
   }
 }
 
-/** Turns a snapshot line back into a document string and log strings, before the task changes. */
-function materialize(entry: TaskEntry): void {
-  if (entry.line === null) return;
-  const { task, logs } = JSON.parse(entry.line) as { task: Json; logs: Json[] };
-  entry.doc = JSON.stringify(task);
-  entry.logs = logs.map((log) => JSON.stringify(log));
-  entry.line = null;
+/** A change as its journal line. */
+function journalLine(change: StoreChange): string {
+  switch (change.type) {
+    case 'put':
+      return `{"put":${JSON.stringify(encodeTask(change.task))}}`;
+    case 'logs':
+      return `{"logs":${JSON.stringify(change.uuid)},"entries":[${change.entries.map(logJson).join(',')}]}`;
+    case 'remove':
+      return `{"remove":${JSON.stringify(change.uuid)}}`;
+  }
+}
+
+/** A task's snapshot line: its document as it is now, and its first `logCount` log entries. */
+function snapshotLine(task: LiveTask, logCount: number): string {
+  const { logs } = task;
+  let entries = '';
+  for (let i = 0; i < logCount && i < logs.length; i++) entries += (i === 0 ? '' : ',') + logJson(logs[i]!);
+  return `{"task":${JSON.stringify(encodeTask(task.doc))},"logs":[${entries}]}`;
+}
+
+/** `JSON.stringify(encodeLog(entry))`, built directly when there is no data to encode (most entries, and a snapshot writes every one). */
+function logJson(entry: LogEntry): string {
+  if (entry.data !== undefined) return JSON.stringify(encodeLog(entry));
+  return `{"level":${JSON.stringify(entry.level)},"message":${JSON.stringify(entry.message)},"timestamp":"${entry.timestamp.toISOString()}"}`;
 }
 
 /**
@@ -378,7 +365,7 @@ function materialize(entry: TaskEntry): void {
 const JOURNAL_SYNC_FLAG: number = constants.O_DSYNC ?? 0;
 
 /** Bytes of snapshot text built before each write: large enough for throughput, small enough not to stall. */
-const SNAPSHOT_CHUNK = 1 << 20;
+const SNAPSHOT_CHUNK = 1 << 18;
 
 /**
  * Writes a file atomically: a temp file (named with pid and thread id), its

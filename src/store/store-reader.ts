@@ -21,8 +21,6 @@ export type Json = Record<string, unknown>;
 
 /** A task as read: its encoded document and log entries (parsed JSON, not decoded). */
 export interface ReadTask {
-  /** Its snapshot line, while no journal changed the task since the snapshot. */
-  line: string | null;
   task: Json;
   logs: Json[];
 }
@@ -124,7 +122,7 @@ async function readSnapshot(dir: string, tasks: Map<string, ReadTask>): Promise<
       throw corruptStoreError(file, i + 1, 'has a malformed task');
     }
     const task = record.task as Json;
-    tasks.set(task['uuid'] as string, { line, task, logs: record.logs as Json[] });
+    tasks.set(task['uuid'] as string, { task, logs: record.logs as Json[] });
   }
   return { generation: header.generation, snapshotBytes: Buffer.byteLength(text) };
 }
@@ -194,9 +192,8 @@ function applyChange(tasks: Map<string, ReadTask>, record: JournalRecord): void 
       const uuid = record.task['uuid'] as string;
       const entry = tasks.get(uuid);
       if (entry === undefined) {
-        tasks.set(uuid, { line: null, task: record.task, logs: [] });
+        tasks.set(uuid, { task: record.task, logs: [] });
       } else {
-        entry.line = null;
         entry.task = record.task;
       }
       return;
@@ -204,7 +201,6 @@ function applyChange(tasks: Map<string, ReadTask>, record: JournalRecord): void 
     case 'logs': {
       const entry = tasks.get(record.uuid);
       if (entry === undefined) return;
-      entry.line = null;
       for (const log of record.entries) entry.logs.push(log);
       return;
     }

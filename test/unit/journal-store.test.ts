@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { JournalStore, LOCK_FILE, SNAPSHOT_FILE, journalFile } from '../../dist/src/store/journal-store.js';
-import type { LogEntry, StoreChange, StoredTask, TaskDoc } from 'tasker';
+import type { LiveTask, LogEntry, StoreChange, StoreStateSource, StoredTask, TaskDoc } from 'tasker';
+import { readStoreFiles } from '../helpers/store-files.js';
 import { tempDir } from '../helpers/tasker.js';
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {} };
@@ -28,6 +29,87 @@ async function open(dir: string, options: ConstructorParameters<typeof JournalSt
 }
 
 const put = (task: TaskDoc): StoreChange => ({ type: 'put', task });
+
+interface LiveRecord {
+  doc: TaskDoc;
+  logs: LogEntry[];
+}
+
+/**
+ * The engine's side of a JournalStore, reduced to what the store reads: the
+ * live tasks it snapshots from. Like the engine, it applies a change in
+ * memory when it pushes it, except a new task, which exists once its commit
+ * resolved; and it counts the log entries whose commit has not resolved.
+ */
+class Live implements StoreStateSource {
+  readonly records = new Map<string, LiveRecord>();
+  /** Tasks whose put is on its way. */
+  readonly #adding = new Map<string, LiveRecord>();
+  /** Keyed by record, not by uuid: reading `doc` is left to the store's encoder (see the hooked tests). */
+  readonly #logsInFlight = new Map<LiveTask, number>();
+  readonly #store: JournalStore;
+
+  constructor(store: JournalStore) {
+    this.#store = store;
+    store.attachState(this);
+  }
+
+  static async open(dir: string, options: ConstructorParameters<typeof JournalStore>[1] = {}): Promise<Live> {
+    const [store, loaded] = await open(dir, options);
+    const live = new Live(store);
+    for (const { task, logs } of loaded.values()) live.records.set(task.uuid, { doc: task, logs });
+    return live;
+  }
+
+  get store(): JournalStore {
+    return this.#store;
+  }
+
+  tasks(): Iterable<LiveTask> {
+    return this.records.values();
+  }
+
+  committedLogs(task: LiveTask): number {
+    return task.logs.length - (this.#logsInFlight.get(task) ?? 0);
+  }
+
+  /** Applies the changes and commits them (not waiting for earlier pushes); resolves once committed and applied. */
+  push(changes: StoreChange[]): Promise<void> {
+    const added: LiveRecord[] = [];
+    const logged: Array<[LiveRecord, number]> = [];
+    for (const change of changes) {
+      if (change.type === 'put') {
+        const record = this.records.get(change.task.uuid) ?? this.#adding.get(change.task.uuid);
+        if (record !== undefined) {
+          record.doc = structuredClone(change.task);
+        } else {
+          const fresh = { doc: structuredClone(change.task), logs: [] };
+          this.#adding.set(change.task.uuid, fresh);
+          added.push(fresh);
+        }
+      } else if (change.type === 'logs') {
+        const record = this.records.get(change.uuid) ?? this.#adding.get(change.uuid);
+        if (record === undefined) continue;
+        record.logs.push(...change.entries);
+        this.#logsInFlight.set(record, (this.#logsInFlight.get(record) ?? 0) + change.entries.length);
+        logged.push([record, change.entries.length]);
+      } else {
+        this.records.delete(change.uuid);
+      }
+    }
+    return this.#store.commit(changes).then(() => {
+      for (const record of added) {
+        this.#adding.delete(record.doc.uuid);
+        this.records.set(record.doc.uuid, record);
+      }
+      for (const [record, count] of logged) {
+        const left = this.#logsInFlight.get(record)! - count;
+        if (left > 0) this.#logsInFlight.set(record, left);
+        else this.#logsInFlight.delete(record);
+      }
+    });
+  }
+}
 
 describe('JournalStore round trip', () => {
   test('puts, logs and removes survive a reopen, with Dates, ±Infinity, odd keys and large data', async (t) => {
@@ -59,8 +141,9 @@ describe('JournalStore round trip', () => {
 
   test('files are owner-only, and the journal is one JSON line per change', async (t) => {
     const dir = join(await tempDir(t), 'store');
-    const [store] = await open(dir);
-    await store.commit([put(doc('a')), { type: 'logs', uuid: 'a', entries: [log('hi')] }]);
+    const live = await Live.open(dir);
+    const { store } = live;
+    await live.push([put(doc('a')), { type: 'logs', uuid: 'a', entries: [log('hi')] }]);
     assert.equal((await stat(dir)).mode & 0o777, 0o700);
     for (const name of [journalFile(0), LOCK_FILE]) assert.equal((await stat(join(dir, name))).mode & 0o777, 0o600, name);
     const lines = (await readFile(join(dir, journalFile(0)), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -84,9 +167,20 @@ describe('JournalStore round trip', () => {
 });
 
 describe('JournalStore compaction', () => {
+  test('without a live state attached, the store never compacts', async (t) => {
+    const dir = await tempDir(t);
+    const [store] = await open(dir, { compactAfterBytes: 1 });
+    for (let i = 0; i < 5; i++) await store.commit([put(doc(`t${i}`))]);
+    await store.compact();
+    await store.close();
+    assert.equal(store.generation, 0);
+    assert.deepEqual((await readdir(dir)).sort(), [journalFile(0)]);
+  });
+
   test('a journal that outgrows its threshold is compacted while commits go on, losing and duplicating nothing', async (t) => {
     const dir = await tempDir(t);
-    const [store] = await open(dir, { compactAfterBytes: 2_000 });
+    const live = await Live.open(dir, { compactAfterBytes: 2_000 });
+    const { store } = live;
     const expected = new Map<string, string[]>();
     for (let i = 0; i < 300; i++) {
       const uuid = `t${String(i).padStart(3, '0')}`;
@@ -97,7 +191,7 @@ describe('JournalStore compaction', () => {
         changes.push({ type: 'remove', uuid: gone });
         expected.delete(gone);
       }
-      await store.commit(changes);
+      await live.push(changes);
     }
     assert.ok(store.generation > 0, 'at least one compaction happened');
     await store.close();
@@ -105,6 +199,111 @@ describe('JournalStore compaction', () => {
     t.after(() => again.close());
     assert.deepEqual([...loaded.keys()].sort(), [...expected.keys()].sort());
     for (const [uuid, messages] of expected) assert.deepEqual(loaded.get(uuid)!.logs.map((entry) => entry.message), messages, uuid);
+  });
+
+  const pad = 'x'.repeat(400);
+
+  /** The snapshot's header and task lines, and the changes of a journal, as on disk. */
+  async function snapshotOf(dir: string): Promise<{ generation: number; tasks: Map<string, { task: Record<string, unknown>; logs: Array<{ message: string }> }> }> {
+    const [header, ...rest] = (await readFile(join(dir, SNAPSHOT_FILE), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    return { generation: header.generation, tasks: new Map(rest.map((line) => [line.task.uuid, line])) };
+  }
+  async function journalOf(dir: string, generation: number): Promise<Array<Record<string, unknown>>> {
+    const text = await readFile(join(dir, journalFile(generation)), 'utf8');
+    return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
+  }
+  /** Reopens the store and checks that it loads exactly the live state. */
+  async function assertReopensAs(t: TestContext, dir: string, live: Live): Promise<Map<string, StoredTask>> {
+    const [again, loaded] = await open(dir);
+    t.after(() => again.close());
+    assert.deepEqual([...loaded.keys()].sort(), [...live.records.keys()].sort());
+    for (const [uuid, record] of live.records) {
+      assert.deepEqual(loaded.get(uuid)!.task, record.doc, `${uuid}: its latest document`);
+      assert.deepEqual(loaded.get(uuid)!.logs, record.logs, `${uuid}: each log entry exactly once`);
+    }
+    const files = readStoreFiles(dir);
+    assert.deepEqual([...files.tasks.keys()].sort(), [...live.records.keys()].sort(), 'an independent replay agrees');
+    return loaded;
+  }
+
+  test('a task added by the very batch that makes the journal outgrow its threshold is in the next snapshot', async (t) => {
+    // The live state gets a new task only once its commit resolved (as the engine's registry does): a snapshot
+    // of the live state taken inside that commit would miss it, and delete the journal that holds it.
+    const dir = await tempDir(t);
+    const live = await Live.open(dir, { compactAfterBytes: 1_500 });
+    await live.push([put(doc('a', { data: { pad } })), put(doc('b', { data: { pad } }))]);
+    await live.push([put(doc('big', { data: { pad: pad + pad } }))]); // this batch makes the journal outgrow 1,500 bytes
+    assert.equal(live.store.generation, 0, 'the compaction is only due');
+    await live.push([put(doc('next'))]); // it switches here, before this batch is written
+    assert.equal(live.store.generation, 1);
+    await live.store.close();
+    const snapshot = await snapshotOf(dir);
+    assert.equal(snapshot.generation, 1);
+    assert.deepEqual([...snapshot.tasks.keys()], ['a', 'b', 'big']);
+    assert.deepEqual(await readdir(dir).then((names) => names.sort()), [journalFile(1), SNAPSHOT_FILE]);
+    assert.deepEqual((await journalOf(dir, 1)).map((line) => (line['put'] as { uuid: string }).uuid), ['next']);
+    await assertReopensAs(t, dir, live);
+  });
+
+  test('log entries pushed before the switch but committed after it are written once, in the new journal', async (t) => {
+    const dir = await tempDir(t);
+    const live = await Live.open(dir, { compactAfterBytes: 1_000 });
+    await live.push([put(doc('a', { data: { pad } })), { type: 'logs', uuid: 'a', entries: [log('a1')] }]);
+    await live.push([put(doc('b', { data: { pad } })), put(doc('c', { data: { pad } }))]);
+    // In memory at the switch (the engine appends to a task's logs when it pushes them), committed after it.
+    const first = live.push([{ type: 'logs', uuid: 'a', entries: [log('a2'), log('a3')] }]);
+    const second = live.push([{ type: 'logs', uuid: 'a', entries: [log('a4')] }]);
+    await Promise.all([first, second]);
+    assert.equal(live.store.generation, 1);
+    await live.store.close();
+    assert.deepEqual((await snapshotOf(dir)).tasks.get('a')!.logs.map((entry) => entry.message), ['a1']);
+    assert.deepEqual((await journalOf(dir, 1)).flatMap((line) => (line['entries'] as Array<{ message: string }>).map((entry) => entry.message)), ['a2', 'a3', 'a4']);
+    const loaded = await assertReopensAs(t, dir, live);
+    assert.deepEqual(loaded.get('a')!.logs.map((entry) => entry.message), ['a1', 'a2', 'a3', 'a4']);
+  });
+
+  test('tasks changed, removed, logged to and added while the snapshot is written come back once, in their latest state', async (t) => {
+    const dir = await tempDir(t);
+    const live = await Live.open(dir, { compactAfterBytes: 2_000 });
+    await live.push([put(doc('hook')), put(doc('a', { data: { pad } })), put(doc('b', { data: { pad } }))]);
+    await live.push([put(doc('c', { data: { pad } })), { type: 'logs', uuid: 'c', entries: [log('c1')] }]);
+    assert.equal(live.store.generation, 0);
+    // The first task the snapshot encodes makes changes as it is read: they happen after the switch, before
+    // the other tasks are encoded, as changes made between two slices of a large snapshot do.
+    const hook = live.records.get('hook')!;
+    let during: Promise<void> | undefined;
+    const fired = new Promise<void>((resolve) => {
+      live.records.set('hook', {
+        get doc() {
+          during ??= live.push([
+            put(doc('a', { data: { pad }, status: 'running', startedAt: new Date('2026-01-03T00:00:00.000Z') })),
+            { type: 'remove', uuid: 'b' },
+            { type: 'logs', uuid: 'c', entries: [log('c2')] },
+            put(doc('e')),
+          ]);
+          resolve();
+          return hook.doc;
+        },
+        logs: hook.logs,
+      });
+    });
+    await live.push([put(doc('g', { data: { pad: pad + pad } }))]); // the journal outgrows 2,000 bytes
+    assert.equal(live.store.generation, 0);
+    await live.push([put(doc('f'))]); // switches: captures hook, a, b, c, g
+    assert.equal(live.store.generation, 1);
+    await fired;
+    await during;
+    await live.store.close();
+    const snapshot = await snapshotOf(dir);
+    assert.equal(snapshot.generation, 1);
+    assert.deepEqual([...snapshot.tasks.keys()], ['hook', 'a', 'b', 'c', 'g'], 'the tasks at the switch, b too (removed after it)');
+    assert.equal(snapshot.tasks.get('a')!.task['status'], 'running', 'a as it was when encoded, newer than at the switch');
+    assert.deepEqual(snapshot.tasks.get('c')!.logs.map((entry) => entry.message), ['c1'], 'the log entries committed before the switch only');
+    assert.deepEqual((await journalOf(dir, 1)).map((line) => Object.keys(line)[0]), ['put', 'put', 'remove', 'logs', 'put']);
+    const loaded = await assertReopensAs(t, dir, live);
+    assert.deepEqual([...loaded.keys()].sort(), ['a', 'c', 'e', 'f', 'g', 'hook']);
+    assert.equal(loaded.get('a')!.task.status, 'running');
+    assert.deepEqual(loaded.get('c')!.logs.map((entry) => entry.message), ['c1', 'c2']);
   });
 
   // Each step of a compaction leaves the directory in a state a crash could freeze.
