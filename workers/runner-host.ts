@@ -14,7 +14,9 @@ import {
   LOG_WINDOW,
   MessageType,
   PROGRESS_INTERVAL_MS,
+  RunState,
   isAbortMessage,
+  runTag,
   serializeError,
   type AbortMessage,
   type LogBatchMessage,
@@ -68,6 +70,21 @@ function listenForAborts(name: string): void {
 
 listenForAborts((workerData as RunnerWorkerData).controlChannel);
 const logCredit = new Int32Array((workerData as RunnerWorkerData).logCredit);
+const runState = new Int32Array((workerData as RunnerWorkerData).runState);
+
+/**
+ * Marks the run begun in its state word (see RunState); true when the main
+ * thread asked to be told. A word that holds another run's tag is left alone:
+ * that run is a later one, the main thread having given up on this one.
+ */
+function markStarted(slot: number, runId: number): boolean {
+  const tag = runTag(runId);
+  for (;;) {
+    const word = Atomics.load(runState, slot);
+    if ((word & RunState.TAG) !== tag) return false;
+    if (Atomics.compareExchange(runState, slot, word, word | RunState.STARTED) === word) return (word & RunState.NOTIFY) !== 0;
+  }
+}
 
 /** The log of the task this thread is running (one at a time), for its console output. */
 let currentSender: LogSender | null = null;
@@ -272,7 +289,9 @@ function makeLogger(sender: LogSender): TaskLogger {
 }
 
 export default async function runTask(request: RunRequest): Promise<RunResponse> {
-  parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
+  if (markStarted(request.logSlot, request.runId)) {
+    parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
+  }
   const controller = new AbortController();
   const early = earlyAborts.get(request.runId);
   if (early !== undefined) {
