@@ -7,7 +7,9 @@
  * - worker → main, per task: a `RunResponse`, through piscina.
  * - worker → main, start: a `StartedMessage` when the thread begins a task
  *   (a thread may still be starting when a task is dispatched): the run
- *   timeout starts then, and an abort sent before it is sent again.
+ *   timeout starts then, and an abort sent before it is sent again. Sent only
+ *   when the main thread asked for it (see RunState): a message per task would
+ *   wake the main thread once more per task, for nothing in most runs.
  * - worker → main, logs: `LogBatchMessage`s on the worker's `parentPort`
  *   (piscina re-emits them as the pool's `message` event). Fire-and-forget,
  *   batched; the response says how many entries were sent so that the main
@@ -44,7 +46,7 @@ export interface RunRequest {
   exportName: string;
   /** Entries beyond this are counted, not sent. */
   maxLogs: number;
-  /** This task's slot in the pool's `logCredit` (see RunnerWorkerData). */
+  /** This task's slot in the pool's `logCredit` and `runState` (see RunnerWorkerData). */
   logSlot: number;
 }
 
@@ -63,6 +65,32 @@ export interface RunnerWorkerData {
    * a task.
    */
   logCredit: SharedArrayBuffer;
+  /**
+   * An Int32Array over shared memory, one word per slot like `logCredit`: the
+   * state of the run in that slot (see RunState). Written by the main thread
+   * when it dispatches the run, marked by the worker when it begins it.
+   */
+  runState: SharedArrayBuffer;
+}
+
+/**
+ * The bits of a run's state word. The main thread stores the run's tag (see
+ * `runTag`), with NOTIFY if it wants a `StartedMessage` (a run timeout to
+ * start); the worker that begins the run sets STARTED and posts the message
+ * only if NOTIFY was set. An abort that finds STARTED unset sets NOTIFY (both
+ * with compare-and-swap, so exactly one side wins): the thread may not have
+ * been listening yet, and the abort is sent again once it says it began. A
+ * word whose tag is not the run's belongs to a later run: the worker leaves it.
+ */
+export const RunState = {
+  TAG: 0x1fffffff,
+  NOTIFY: 1 << 29,
+  STARTED: 1 << 30,
+} as const;
+
+/** A run's tag in its state word: its run id folded into RunState.TAG, never 0. */
+export function runTag(runId: number): number {
+  return ((runId - 1) % RunState.TAG) + 1;
 }
 
 /** Log entries a worker may have sent that the main thread has not taken yet. */

@@ -14,7 +14,9 @@ import {
   LOG_WINDOW,
   MessageType,
   PROGRESS_INTERVAL_MS,
+  RunState,
   isAbortMessage,
+  runTag,
   serializeError,
   type AbortMessage,
   type LogBatchMessage,
@@ -40,7 +42,7 @@ const EARLY_ABORTS_KEPT = 256;
 
 const moduleCache = new Map<string, Promise<Record<string, unknown>>>();
 /** By run id, not uuid: a task runs again under its uuid after a retry, and an old abort must not reach the new run. */
-const runningControllers = new Map<number, AbortController>();
+const runningAborts = new Map<number, RunAbort>();
 const earlyAborts = new Map<number, AbortMessage['reason']>();
 /** Held here: an unref'd channel that nothing references would be garbage-collected, and go deaf. */
 let controlChannel: BroadcastChannel;
@@ -51,9 +53,9 @@ function listenForAborts(name: string): void {
   controlChannel.onmessage = (event: unknown) => {
     const message = (event as { data?: unknown }).data;
     if (!isAbortMessage(message)) return;
-    const controller = runningControllers.get(message.runId);
-    if (controller !== undefined) {
-      controller.abort(toAbortError(message.reason));
+    const abort = runningAborts.get(message.runId);
+    if (abort !== undefined) {
+      abort.abort(toAbortError(message.reason));
       return;
     }
     earlyAborts.set(message.runId, message.reason);
@@ -68,6 +70,21 @@ function listenForAborts(name: string): void {
 
 listenForAborts((workerData as RunnerWorkerData).controlChannel);
 const logCredit = new Int32Array((workerData as RunnerWorkerData).logCredit);
+const runState = new Int32Array((workerData as RunnerWorkerData).runState);
+
+/**
+ * Marks the run begun in its state word (see RunState); true when the main
+ * thread asked to be told. A word that holds another run's tag is left alone:
+ * that run is a later one, the main thread having given up on this one.
+ */
+function markStarted(slot: number, runId: number): boolean {
+  const tag = runTag(runId);
+  for (;;) {
+    const word = Atomics.load(runState, slot);
+    if ((word & RunState.TAG) !== tag) return false;
+    if (Atomics.compareExchange(runState, slot, word, word | RunState.STARTED) === word) return (word & RunState.NOTIFY) !== 0;
+  }
+}
 
 /** The log of the task this thread is running (one at a time), for its console output. */
 let currentSender: LogSender | null = null;
@@ -94,6 +111,35 @@ function captureConsole(): void {
 
 captureConsole();
 
+/**
+ * A run's abort: its AbortSignal is created only when the runner reads
+ * `ctx.abortSignal` (creating one costs more than a short task's own
+ * overhead), already aborted if the abort came first. As with an
+ * AbortController, the first abort wins.
+ */
+class RunAbort {
+  #controller: AbortController | null = null;
+  #reason: Error | null = null;
+
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#reason !== null) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: Error): void {
+    if (this.#reason !== null) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  throwIfAborted(): void {
+    if (this.#reason !== null) throw this.#reason;
+  }
+}
+
 function toAbortError(reason: AbortMessage['reason']): Error {
   return new AbortError(reason.code as AbortCode, reason.message);
 }
@@ -102,6 +148,15 @@ function toAbortError(reason: AbortMessage['reason']): Error {
 class LoadError extends Error {
   override readonly name = 'TaskerError';
   readonly code = 'ERR_RUNNER_LOAD_FAILED';
+}
+
+/** Runner modules already loaded, by URL: a task of a loaded module begins without awaiting it. */
+const loadedModules = new Map<string, Record<string, unknown>>();
+
+/** The runner's function if its module is loaded and exports it; else undefined (loadRunner then loads it or says why not). */
+function loadedRunner(moduleUrl: string, exportName: string): ((ctx: unknown) => unknown) | undefined {
+  const fn = loadedModules.get(moduleUrl)?.[exportName];
+  return typeof fn === 'function' ? (fn as (ctx: unknown) => unknown) : undefined;
 }
 
 async function loadRunner(moduleUrl: string, exportName: string): Promise<(ctx: unknown) => unknown> {
@@ -119,6 +174,7 @@ async function loadRunner(moduleUrl: string, exportName: string): Promise<(ctx: 
       cause: error,
     });
   }
+  loadedModules.set(moduleUrl, namespace);
   const fn = namespace[exportName];
   if (typeof fn !== 'function') {
     throw new LoadError(`Runner module ${moduleUrl} has no function export named '${exportName}'`);
@@ -272,20 +328,22 @@ function makeLogger(sender: LogSender): TaskLogger {
 }
 
 export default async function runTask(request: RunRequest): Promise<RunResponse> {
-  parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
-  const controller = new AbortController();
+  if (markStarted(request.logSlot, request.runId)) {
+    parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
+  }
+  const abort = new RunAbort();
   const early = earlyAborts.get(request.runId);
   if (early !== undefined) {
     earlyAborts.delete(request.runId);
-    controller.abort(toAbortError(early));
+    abort.abort(toAbortError(early));
   }
-  runningControllers.set(request.runId, controller);
+  runningAborts.set(request.runId, abort);
   const sender = new LogSender(request.uuid, request.maxLogs, request.logSlot);
   currentSender = sender;
   try {
-    const runner = await loadRunner(request.moduleUrl, request.exportName);
+    const runner = loadedRunner(request.moduleUrl, request.exportName) ?? (await loadRunner(request.moduleUrl, request.exportName));
     // Aborted while the module loaded: the runner never begins (it could not see an abort that already fired).
-    controller.signal.throwIfAborted();
+    abort.throwIfAborted();
     const value = await runner({
       uuid: request.uuid,
       id: request.id,
@@ -297,7 +355,9 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       attempt: request.attempt,
       logger: makeLogger(sender),
       progress: (progress: unknown, message?: unknown) => sender.progress(progress, message),
-      abortSignal: controller.signal,
+      get abortSignal() {
+        return abort.signal;
+      },
     });
     let result: unknown;
     try {
@@ -327,7 +387,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       progressSent: sender.progressSent,
     };
   } finally {
-    runningControllers.delete(request.runId);
+    runningAborts.delete(request.runId);
     sender.finish();
     if (currentSender === sender) currentSender = null;
   }

@@ -6,6 +6,7 @@
  * so piscina's own queue stays empty.
  */
 import { describeError } from '../describe.js';
+import { EventEmitter } from 'node:events';
 import { BroadcastChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -14,8 +15,10 @@ import type { Clock } from '../clock.js';
 import { ErrorCodes } from '../errors.js';
 import {
   MessageType,
+  RunState,
   isLogBatchMessage,
   isStartedMessage,
+  runTag,
   serializeError,
   type AbortMessage,
   type RunRequest,
@@ -61,8 +64,9 @@ export interface RunnerPoolOptions {
 }
 
 interface ActiveRun {
-  /** Its slot in the pool's log credit (see LOG_WINDOW). */
+  /** Its slot in the pool's log credit (see LOG_WINDOW) and run state (see RunState). */
   slot: number;
+  /** The thread said it began the run (it does only when asked: see RunState). */
   started: boolean;
   onStarted: (() => void) | null;
   /** An abort sent before the thread began the task, sent again when it does. */
@@ -83,6 +87,7 @@ export class RunnerPool {
   readonly #active = new Map<string, ActiveRun>();
   readonly #options: RunnerPoolOptions;
   readonly #logCredit: Int32Array;
+  readonly #runState: Int32Array;
   readonly #freeSlots: number[];
   /** Counts runs, to give each its `runId`. */
   #runs = 0;
@@ -91,6 +96,8 @@ export class RunnerPool {
     this.#options = options;
     const logCredit = new SharedArrayBuffer(4 * options.maxThreads);
     this.#logCredit = new Int32Array(logCredit);
+    const runState = new SharedArrayBuffer(4 * options.maxThreads);
+    this.#runState = new Int32Array(runState);
     this.#freeSlots = Array.from({ length: options.maxThreads }, (_, i) => options.maxThreads - 1 - i);
     this.#piscina = new Piscina({
       filename: WORKER_ENTRY,
@@ -99,7 +106,7 @@ export class RunnerPool {
       concurrentTasksPerWorker: 1,
       idleTimeout: options.minThreads === options.maxThreads ? Infinity : IDLE_THREAD_MS,
       ...(options.resourceLimits === null ? {} : { resourceLimits: options.resourceLimits }),
-      workerData: { controlChannel: this.#controlName, logCredit } satisfies RunnerWorkerData,
+      workerData: { controlChannel: this.#controlName, logCredit, runState } satisfies RunnerWorkerData,
     });
     this.#piscina.on('message', (message: unknown) => this.#onWorkerMessage(message));
     // A thread that fails while running no task (a runner's stray timer throwing
@@ -118,17 +125,22 @@ export class RunnerPool {
   /**
    * Runs a task. `onStarted`, when given, is called once the thread has begun
    * the task (a thread may still be starting when a task is dispatched).
+   * `request` is the pool's from then on: it completes it with `runId` and
+   * `logSlot` and posts it.
    */
   run(
     request: Omit<RunRequest, 'logSlot' | 'runId'>,
     onSettled: (outcome: RunOutcome) => void,
     onStarted?: () => void,
   ): RunHandle {
-    const terminate = new AbortController();
+    // piscina terminates the task's thread when this emits 'abort' (an emitter costs less per run than an AbortController).
+    const terminate = new EventEmitter();
+    let terminated = false;
     const runId = ++this.#runs;
     const slot = this.#freeSlots.pop();
     if (slot === undefined) throw new Error('RunnerPool: more runs than threads');
     Atomics.store(this.#logCredit, slot, 0);
+    Atomics.store(this.#runState, slot, runTag(runId) | (onStarted === undefined ? 0 : RunState.NOTIFY));
     const run: ActiveRun = { slot, started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, progressReceived: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
     this.#active.set(request.uuid, run);
     let graceTimer: unknown;
@@ -144,7 +156,10 @@ export class RunnerPool {
     };
     run.settle = finish;
 
-    this.#piscina.run({ ...request, runId, logSlot: slot } satisfies RunRequest, { signal: terminate.signal }).then(
+    const task = request as RunRequest;
+    task.runId = runId;
+    task.logSlot = slot;
+    this.#piscina.run(task, { signal: terminate }).then(
       (response: RunResponse) => {
         run.response = response;
         if (drained(run, response)) {
@@ -159,7 +174,7 @@ export class RunnerPool {
         }
       },
       (error: unknown) => {
-        if (terminate.signal.aborted) {
+        if (terminated) {
           finish({ kind: 'terminated', logsDropped: 0 });
         } else {
           finish({ kind: 'failed', error: workerFailure(error), logsDropped: 0 });
@@ -170,14 +185,31 @@ export class RunnerPool {
     return {
       abort: (reason, graceMs) => {
         if (run.settled || run.response !== null) return false;
-        if (terminate.signal.aborted || graceTimer !== undefined) return true;
+        if (terminated || graceTimer !== undefined) return true;
         const message: AbortMessage = { type: MessageType.ABORT, uuid: request.uuid, runId, reason };
+        // Asked before the broadcast: a thread that had begun the run by then was already listening.
+        if (!run.started && this.#askStarted(slot)) run.pendingAbort = message;
         this.#control.postMessage(message);
-        if (!run.started) run.pendingAbort = message;
-        graceTimer = this.#options.clock.setTimeout(() => terminate.abort(), graceMs);
+        graceTimer = this.#options.clock.setTimeout(() => {
+          terminated = true;
+          terminate.emit('abort');
+        }, graceMs);
         return true;
       },
     };
+  }
+
+  /**
+   * Asks the thread of the run in `slot` to say when it begins it (see
+   * RunState). False when it already has: it was listening for aborts then.
+   */
+  #askStarted(slot: number): boolean {
+    for (;;) {
+      const word = Atomics.load(this.#runState, slot);
+      if ((word & RunState.STARTED) !== 0) return false;
+      if ((word & RunState.NOTIFY) !== 0) return true;
+      if (Atomics.compareExchange(this.#runState, slot, word, word | RunState.NOTIFY) === word) return true;
+    }
   }
 
   async destroy(): Promise<void> {
