@@ -93,6 +93,12 @@ export class Deduper implements TaskObserver {
 
   // ---- admission of an add ---------------------------------------------------
 
+  /** An add without a `dedupe` option: checks nothing, at once, but is tracked in flight for the adds that check. */
+  admitUnchecked(doc: TaskDoc): Admission {
+    this.#register(doc);
+    return { kind: 'add' };
+  }
+
   /**
    * Decides whether `doc` may be added; when it may, registers it as in
    * flight (call `settled(uuid)` once its write has settled). Without
@@ -102,10 +108,7 @@ export class Deduper implements TaskObserver {
    * waits for it (the key stays reserved meanwhile).
    */
   async admit(dedupe: ValidDedupe | undefined, doc: TaskDoc, replace: (records: TaskRecord[]) => Promise<void>): Promise<Admission> {
-    if (dedupe === undefined) {
-      this.#register(doc);
-      return { kind: 'add' };
-    }
+    if (dedupe === undefined) return this.admitUnchecked(doc);
     for (;;) {
       const busy = this.#inFlightDuplicate(dedupe);
       if (busy !== undefined) {

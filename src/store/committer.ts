@@ -17,6 +17,8 @@ import { ErrorCodes, TaskerError } from '../errors.js';
 import type { StoreChange, TaskStore } from './task-store.js';
 
 const MAX_BATCH_WEIGHT = 8192;
+/** How long a batch's callbacks (its events, the scheduling of its adds) may hold the thread before it yields. */
+const CALLBACK_SLICE_MS = 1;
 
 interface Pending {
   weight: number;
@@ -139,21 +141,38 @@ export class Committer {
   }
 
   #finish(batch: Pending, error: unknown): void {
-    this.#inFlight = null;
     let failure: TaskerError | null = null;
     if (error !== null) {
       failure = error instanceof TaskerError ? error
         : new TaskerError(ErrorCodes.STORE_WRITE_FAILED, `The store could not write: ${describeError(error)}`, { cause: error });
       this.#onError(failure);
     }
-    for (const callback of batch.callbacks) {
+    this.#runCallbacks(batch, failure, 0);
+  }
+
+  /**
+   * Runs a batch's callbacks in push order, in slices of CALLBACK_SLICE_MS
+   * with a turn of the event loop between them: thousands of adds committed
+   * at once would otherwise keep the thread from hearing the worker threads
+   * (which then idle) until the last one is announced. The batch counts as in
+   * flight until its last callback ran, so batches are announced in order.
+   */
+  #runCallbacks(batch: Pending, failure: TaskerError | null, from: number): void {
+    const { callbacks } = batch;
+    const deadline = performance.now() + CALLBACK_SLICE_MS;
+    for (let i = from; i < callbacks.length; i++) {
       // One callback that throws must not keep the rest of its batch from settling.
       try {
-        callback(failure);
+        callbacks[i]!(failure);
       } catch (error) {
         this.#onCallbackError(error);
       }
+      if ((i & 15) === 15 && i + 1 < callbacks.length && performance.now() > deadline) {
+        setImmediate(() => this.#runCallbacks(batch, failure, i + 1));
+        return;
+      }
     }
+    this.#inFlight = null;
     for (const { resolve, reject } of batch.settle) {
       if (failure === null) resolve();
       else reject(failure);
