@@ -108,6 +108,27 @@ const DATE_TAG = '$$date';
 
 export function encodeJsonValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
+  // Most values hold no Date and no `$$` key: they are written as they are, without a copy.
+  if (!needsEncoding(value)) return value;
+  return encodeObject(value);
+}
+
+/** Whether `value` holds a Date or a key starting with `$$`, at any depth. */
+function needsEncoding(value: object): boolean {
+  if (value instanceof Date) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === 'object' && needsEncoding(item)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (key.startsWith('$$')) return true;
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== null && typeof item === 'object' && needsEncoding(item)) return true;
+  }
+  return false;
+}
+
+function encodeObject(value: object): unknown {
   if (value instanceof Date) return { [DATE_TAG]: value.toISOString() };
   if (Array.isArray(value)) return value.map(encodeJsonValue);
   const out: Record<string, unknown> = {};

@@ -222,9 +222,21 @@ export class JournalStore implements TaskStore {
     const header = JSON.stringify({ format: SNAPSHOT_FORMAT, version: VERSION, generation });
     const { tasks, logCounts } = capture;
     const bytes = await writeAtomically(join(this.#dir, SNAPSHOT_FILE), this.#durability === 'fsync', function* () {
+      // One line per task, `{"task":…,"logs":[…]}`, cut into slices wherever they fall: a task with a
+      // million log entries is a line of 80 MB, which must not be built in one go either.
       let chunk = header + '\n';
       for (let i = 0; i < tasks.length; i++) {
-        chunk += snapshotLine(tasks[i]!, logCounts[i]!) + '\n';
+        const { doc, logs } = tasks[i]!;
+        const count = Math.min(logCounts[i]!, logs.length);
+        chunk += `{"task":${JSON.stringify(encodeTask(doc))},"logs":[`;
+        for (let j = 0; j < count; j++) {
+          chunk += (j === 0 ? '' : ',') + logJson(logs[j]!);
+          if (chunk.length >= SNAPSHOT_CHUNK) {
+            yield chunk;
+            chunk = '';
+          }
+        }
+        chunk += ']}\n';
         if (chunk.length >= SNAPSHOT_CHUNK) {
           yield chunk;
           chunk = '';
@@ -339,14 +351,6 @@ function journalLine(change: StoreChange): string {
     case 'remove':
       return `{"remove":${JSON.stringify(change.uuid)}}`;
   }
-}
-
-/** A task's snapshot line: its document as it is now, and its first `logCount` log entries. */
-function snapshotLine(task: LiveTask, logCount: number): string {
-  const { logs } = task;
-  let entries = '';
-  for (let i = 0; i < logCount && i < logs.length; i++) entries += (i === 0 ? '' : ',') + logJson(logs[i]!);
-  return `{"task":${JSON.stringify(encodeTask(task.doc))},"logs":[${entries}]}`;
 }
 
 /** `JSON.stringify(encodeLog(entry))`, built directly when there is no data to encode (most entries, and a snapshot writes every one). */

@@ -245,6 +245,24 @@ describe('JournalStore compaction', () => {
     await assertReopensAs(t, dir, live);
   });
 
+  test('a task whose logs span several snapshot slices is written whole, its entries in order, and logs added meanwhile once', async (t) => {
+    // 20,000 entries of about 90 bytes: a 1.8 MB line, cut into 256 KB slices with turns of the event loop between them.
+    const dir = await tempDir(t);
+    const live = await Live.open(dir);
+    const entries = Array.from({ length: 20_000 }, (_, i) => log(`line ${i} ${'y'.repeat(20)}`));
+    await live.push([put(doc('flood')), { type: 'logs', uuid: 'flood', entries }, put(doc('other'))]);
+    const compacted = live.store.compact();
+    // Written while the snapshot slices are: in journal 1, and in memory beyond the captured count.
+    await live.push([{ type: 'logs', uuid: 'flood', entries: [log('after the switch')] }]);
+    await compacted;
+    await live.store.close();
+    const snapshot = await snapshotOf(dir);
+    assert.deepEqual([...snapshot.tasks.keys()], ['flood', 'other']);
+    assert.deepEqual(snapshot.tasks.get('flood')!.logs.map((entry) => entry.message), entries.map((entry) => entry.message));
+    const loaded = await assertReopensAs(t, dir, live);
+    assert.equal(loaded.get('flood')!.logs.length, 20_001);
+  });
+
   test('log entries pushed before the switch but committed after it are written once, in the new journal', async (t) => {
     const dir = await tempDir(t);
     const live = await Live.open(dir, { compactAfterBytes: 1_000 });
