@@ -29,7 +29,7 @@ export function encodeTask(task: TaskDoc): Json {
 /** Decodes a freshly parsed document, reusing it (see `decodeJsonValue`). */
 export function decodeTask(json: Json): TaskDoc {
   for (const field of DATE_FIELDS) {
-    if (typeof json[field] === 'string') json[field] = new Date(json[field] as string);
+    if (typeof json[field] === 'string') json[field] = parseIsoDate(json[field] as string);
   }
   for (const field of NESTED_FIELDS) {
     if (json[field] !== undefined) json[field] = decodeJsonValue(json[field]);
@@ -46,7 +46,43 @@ export function encodeLog(entry: LogEntry): Json {
 
 /** Decodes a freshly parsed log entry, reusing it. */
 export function decodeLog(json: Json): LogEntry {
-  json['timestamp'] = new Date(json['timestamp'] as string);
+  json['timestamp'] = parseIsoDate(json['timestamp'] as string);
   if (json['data'] !== undefined) json['data'] = decodeJsonValue(json['data']);
   return json as unknown as LogEntry;
+}
+
+/**
+ * `new Date(text)` for the strings `toISOString()` writes
+ * (`YYYY-MM-DDTHH:mm:ss.sssZ`), read by hand: a load decodes six of them per
+ * task, and this is about twice as fast as the engine's general date parser.
+ * Anything else, or out of range, goes to `new Date` and gets its answer.
+ */
+export function parseIsoDate(text: string): Date {
+  if (text.length !== 24 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 || text.charCodeAt(23) !== 90) {
+    return new Date(text);
+  }
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hours = digits(text, 11, 2);
+  const minutes = digits(text, 14, 2);
+  const seconds = digits(text, 17, 2);
+  const millis = digits(text, 20, 3);
+  // Date.UTC reads years 0-99 as 1900-1999, and would roll a month 13 or a second 60 over where the parser refuses them.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || day > 31 || hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59 || millis < 0) {
+    return new Date(text);
+  }
+  return new Date(Date.UTC(year, month - 1, day, hours, minutes, seconds, millis));
+}
+
+/** The number written with `count` decimal digits at `start`, or -1 if any is not a digit. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
