@@ -512,7 +512,9 @@ export class Engine {
 
   async #compact(): Promise<void> {
     try {
-      await this.#store.compact?.();
+      const store = this.#store;
+      // Through the committer: after every batch handed to the store before (and its callbacks), before any after.
+      if (store.compact !== undefined) await this.#committer.exclusive(() => store.compact!());
     } catch (error) {
       this.#options.logger?.error('tasker: store compaction failed', error);
     }

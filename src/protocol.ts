@@ -102,6 +102,8 @@ export const PROGRESS_INTERVAL_MS = 100;
 export interface StartedMessage {
   type: typeof MessageType.STARTED;
   uuid: string;
+  /** The run it began: a late message of a task's earlier run must not mark its next one started. */
+  runId: number;
 }
 
 export type RunResponse =

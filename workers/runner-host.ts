@@ -329,7 +329,7 @@ function makeLogger(sender: LogSender): TaskLogger {
 
 export default async function runTask(request: RunRequest): Promise<RunResponse> {
   if (markStarted(request.logSlot, request.runId)) {
-    parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid } satisfies StartedMessage);
+    parentPort?.postMessage({ type: MessageType.STARTED, uuid: request.uuid, runId: request.runId } satisfies StartedMessage);
   }
   const abort = new RunAbort();
   const early = earlyAborts.get(request.runId);

@@ -64,6 +64,7 @@ export interface RunnerPoolOptions {
 }
 
 interface ActiveRun {
+  runId: number;
   /** Its slot in the pool's log credit (see LOG_WINDOW) and run state (see RunState). */
   slot: number;
   /** The thread said it began the run (it does only when asked: see RunState). */
@@ -141,7 +142,7 @@ export class RunnerPool {
     if (slot === undefined) throw new Error('RunnerPool: more runs than threads');
     Atomics.store(this.#logCredit, slot, 0);
     Atomics.store(this.#runState, slot, runTag(runId) | (onStarted === undefined ? 0 : RunState.NOTIFY));
-    const run: ActiveRun = { slot, started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, progressReceived: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
+    const run: ActiveRun = { runId, slot, started: false, onStarted: onStarted ?? null, pendingAbort: null, received: 0, progressReceived: 0, response: null, drainTimer: undefined, settle: onSettled, settled: false };
     this.#active.set(request.uuid, run);
     let graceTimer: unknown;
     const finish = (outcome: RunOutcome): void => {
@@ -220,7 +221,8 @@ export class RunnerPool {
   #onWorkerMessage(message: unknown): void {
     if (isStartedMessage(message)) {
       const run = this.#active.get(message.uuid);
-      if (run === undefined || run.settled || run.started) return;
+      // It travels on another port than the responses: it may come after its run ended and the task's next one began.
+      if (run === undefined || run.settled || run.started || run.runId !== message.runId) return;
       run.started = true;
       // The thread may have been starting when the abort was broadcast: it is listening now.
       if (run.pendingAbort !== null) this.#control.postMessage(run.pendingAbort);

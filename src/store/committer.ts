@@ -29,6 +29,8 @@ interface Pending {
   changes: StoreChange[];
   callbacks: Array<(error: TaskerError | null) => void>;
   settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+  /** A barrier (see `exclusive`): run instead of a commit, alone. */
+  work?: () => Promise<void>;
 }
 
 export class Committer {
@@ -59,7 +61,7 @@ export class Committer {
    */
   push(change: StoreChange | null, afterCommit?: (error: TaskerError | null) => void, deferrable = false): Promise<void> {
     let pending = this.#pending[this.#pending.length - 1];
-    if (pending === undefined || pending.weight >= MAX_BATCH_WEIGHT) {
+    if (pending === undefined || pending.weight >= MAX_BATCH_WEIGHT || pending.work !== undefined) {
       pending = { weight: 0, urgent: false, puts: new Map(), changes: [], callbacks: [], settle: [] };
       this.#pending.push(pending);
     }
@@ -93,6 +95,20 @@ export class Committer {
     }
     pending.changes.push(change);
     pending.weight += change.type === 'logs' ? change.entries.length : 1;
+  }
+
+  /**
+   * Runs `work` (a store compaction) once every batch pushed before it is
+   * written and its callbacks have run, and before any batch pushed after it
+   * is handed to the store: the store's `compact()` then sees the live state
+   * its StoreStateSource contract promises.
+   */
+  exclusive(work: () => Promise<void>): Promise<void> {
+    const barrier: Pending = { weight: 0, urgent: true, puts: new Map(), changes: [], callbacks: [], settle: [], work };
+    this.#pending.push(barrier);
+    const done = new Promise<void>((resolve, reject) => barrier.settle.push({ resolve, reject }));
+    this.#schedule();
+    return done;
   }
 
   /** Resolves once everything pushed so far is durable. */
@@ -129,7 +145,8 @@ export class Committer {
     if (batch === undefined) return;
     let write: Promise<void>;
     try {
-      write = batch.changes.length === 0 ? Promise.resolve() : Promise.resolve(this.#store.commit(batch.changes));
+      write = batch.work !== undefined ? batch.work()
+        : batch.changes.length === 0 ? Promise.resolve() : Promise.resolve(this.#store.commit(batch.changes));
     } catch (error) {
       // A store that throws instead of rejecting must not take the process down.
       write = Promise.reject(error);
@@ -141,6 +158,16 @@ export class Committer {
   }
 
   #finish(batch: Pending, error: unknown): void {
+    if (batch.work !== undefined) {
+      // Not a write: its caller reports its failure.
+      this.#inFlight = null;
+      for (const { resolve, reject } of batch.settle) {
+        if (error === null) resolve();
+        else reject(error);
+      }
+      if (this.#pending.length > 0) this.#schedule();
+      return;
+    }
     let failure: TaskerError | null = null;
     if (error !== null) {
       failure = error instanceof TaskerError ? error

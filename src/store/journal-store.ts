@@ -195,9 +195,14 @@ export class JournalStore implements TaskStore {
     const previous = this.#generation;
     const next = previous + 1;
     const oldJournal = this.#journal!;
-    await this.#openJournal(next);
+    try {
+      await this.#openJournal(next);
+    } catch (error) {
+      // Nothing changed: changes go on to journal G, and the next commit tries again.
+      this.#logger?.error(`tasker: could not start journal ${next} for a compaction; the journal keeps growing`, error);
+      return;
+    }
     this.#generation = next;
-    this.#journalBytes = 0;
     // Synchronously, before any change reaches journal G+1: the tasks, and how many log entries of each are in
     // journal G or earlier (the later ones will be in journal G+1). Documents are read later, when encoded.
     const capture: Capture = { tasks: [], logCounts: [] };
@@ -256,13 +261,22 @@ export class JournalStore implements TaskStore {
 
   // ---- files ---------------------------------------------------------------
 
+  /** Opens journal `generation` and makes it the one written to, only once all of that succeeded. */
   async #openJournal(generation: number): Promise<void> {
     const file = join(this.#dir, journalFile(generation));
     const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (this.#durability === 'fsync' ? JOURNAL_SYNC_FLAG : 0);
-    this.#journal = await open(file, flags, 0o600);
-    this.#journalBytes = (await this.#journal.stat()).size;
-    // The journal's directory entry must survive a crash too.
-    await this.#syncDirectory();
+    const handle = await open(file, flags, 0o600);
+    let bytes: number;
+    try {
+      bytes = (await handle.stat()).size;
+      // The journal's directory entry must survive a crash too.
+      await this.#syncDirectory();
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
+    }
+    this.#journal = handle;
+    this.#journalBytes = bytes;
   }
 
   // ---- the lock -------------------------------------------------------------

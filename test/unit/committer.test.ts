@@ -408,3 +408,42 @@ describe('Committer puts of one task in one batch', () => {
     assert.deepEqual(shape(store, 1), ['put x done']);
   });
 });
+
+describe('Committer.exclusive', () => {
+  test('runs after every earlier batch is written and announced, and before any later batch is written', async () => {
+    const { store, committer } = setup();
+    const order: string[] = [];
+    void committer.push(change('a'), () => order.push('a announced'));
+    let release!: () => void;
+    const work = track(committer.exclusive(() => {
+      order.push(`work, ${store.commits.length} commit(s) made`);
+      return new Promise<void>((resolve) => (release = resolve));
+    }));
+    void committer.push(change('b'), () => order.push('b announced'));
+    await tick();
+    assert.deepEqual(store.uuids(0), ['a'], 'b is not in the batch before the barrier');
+    store.commits[0]!.resolve();
+    await tick();
+    assert.deepEqual(order, ['a announced', 'work, 1 commit(s) made']);
+    assert.equal(store.commits.length, 1, 'b waits for the work');
+    release();
+    await tick();
+    assert.equal(work.state, 'resolved');
+    assert.deepEqual(store.uuids(1), ['b']);
+    store.commits[1]!.resolve();
+    await tick();
+    assert.deepEqual(order, ['a announced', 'work, 1 commit(s) made', 'b announced']);
+  });
+
+  test("a failing work rejects its own promise, not the batches', and the next batch is written", async () => {
+    const { store, committer, errors } = setup();
+    const work = track(committer.exclusive(() => Promise.reject(new Error('no space'))));
+    const b = track(committer.push(change('b')));
+    await tick();
+    assert.equal(work.state, 'rejected');
+    assert.equal(errors.length, 0, 'not a store write failure');
+    store.commits[0]!.resolve();
+    await tick();
+    assert.equal(b.state, 'resolved');
+  });
+});
