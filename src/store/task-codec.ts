@@ -13,17 +13,22 @@ type Json = Record<string, unknown>;
 const NESTED_FIELDS = ['id', 'data', 'result', 'error', 'abortReason', 'concurrency', 'attempts', 'retry', 'progress'] as const;
 const DATE_FIELDS = ['createdAt', 'startedAt', 'endedAt', 'runAfter', 'queuedAt'] as const;
 
-export function encodeTask(task: TaskDoc): Json {
-  const out: Json = { ...task };
-  for (const field of DATE_FIELDS) {
-    const value = task[field];
-    if (value !== undefined) out[field] = value.toISOString();
-  }
+/**
+ * The document as `JSON.stringify` should write it. Its own Dates need nothing:
+ * `JSON.stringify` writes a Date as its `toISOString()`. Only nested values
+ * holding Dates or `$$` keys, and an infinite priority, need a copy of the
+ * document: most documents are written as they are.
+ */
+export function encodeTask(task: TaskDoc): object {
+  let out: Json | null = null;
   for (const field of NESTED_FIELDS) {
-    if (task[field] !== undefined) out[field] = encodeJsonValue(task[field]);
+    const value = task[field];
+    if (value === undefined) continue;
+    const encoded = encodeJsonValue(value);
+    if (encoded !== value) (out ??= { ...task })[field] = encoded;
   }
-  if (!Number.isFinite(task.priority)) out['priority'] = String(task.priority);
-  return out;
+  if (!Number.isFinite(task.priority)) (out ??= { ...task })['priority'] = String(task.priority);
+  return out ?? task;
 }
 
 /** Decodes a freshly parsed document, reusing it (see `decodeJsonValue`). */
