@@ -128,14 +128,19 @@ function needsEncoding(value: object): boolean {
   return false;
 }
 
+/** The encoded copy, once `needsEncoding` said yes: nested values are copied without being checked again. */
 function encodeObject(value: object): unknown {
   if (value instanceof Date) return { [DATE_TAG]: value.toISOString() };
-  if (Array.isArray(value)) return value.map(encodeJsonValue);
+  if (Array.isArray(value)) return value.map(encodeNested);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    setOwn(out, key.startsWith('$$') ? `$${key}` : key, encodeJsonValue((value as Record<string, unknown>)[key]));
+    setOwn(out, key.startsWith('$$') ? `$${key}` : key, encodeNested((value as Record<string, unknown>)[key]));
   }
   return out;
+}
+
+function encodeNested(value: unknown): unknown {
+  return value === null || typeof value !== 'object' ? value : encodeObject(value);
 }
 
 /**

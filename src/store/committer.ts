@@ -160,12 +160,7 @@ export class Committer {
   #finish(batch: Pending, error: unknown): void {
     if (batch.work !== undefined) {
       // Not a write: its caller reports its failure.
-      this.#inFlight = null;
-      for (const { resolve, reject } of batch.settle) {
-        if (error === null) resolve();
-        else reject(error);
-      }
-      if (this.#pending.length > 0) this.#schedule();
+      this.#settle(batch, error);
       return;
     }
     let failure: TaskerError | null = null;
@@ -199,10 +194,15 @@ export class Committer {
         return;
       }
     }
+    this.#settle(batch, failure);
+  }
+
+  /** The batch is done: its promises settle and the next batch may be written. */
+  #settle(batch: Pending, error: unknown): void {
     this.#inFlight = null;
     for (const { resolve, reject } of batch.settle) {
-      if (failure === null) resolve();
-      else reject(failure);
+      if (error === null) resolve();
+      else reject(error);
     }
     if (this.#pending.length > 0) this.#schedule();
   }
