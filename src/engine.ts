@@ -12,7 +12,7 @@
  */
 import { Deduper } from './dedupe.js';
 import { describeError, describeValue } from './describe.js';
-import { v7 as uuidv7 } from 'uuid';
+import { newTaskUuid } from './task-ids.js';
 import {
   AbortCodes,
   AbortError,
@@ -263,7 +263,7 @@ export class Engine {
       throw new TaskerError(ErrorCodes.RUNNER_NOT_ASSIGNED, `No runner is assigned to '${def.operation}': call assignRunner first, or pass onMissingRunner: 'queue' to let tasks wait for one`);
     }
     const doc: TaskDoc = {
-      uuid: uuidv7(),
+      uuid: newTaskUuid(),
       operation: def.operation,
       priority: def.priority,
       status: 'new',

@@ -20,6 +20,12 @@ const MAX_BATCH_WEIGHT = 8192;
 /** How long a batch's callbacks (its events, the scheduling of its adds) may hold the thread before it yields. */
 const CALLBACK_SLICE_MS = 1;
 
+interface PushRecord {
+  afterCommit: ((error: TaskerError | null) => void) | undefined;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 interface Pending {
   weight: number;
   /** Holds a change that starts a write (not only deferrable ones). */
@@ -27,8 +33,8 @@ interface Pending {
   /** Where each task's document is in `changes`: a later put of it replaces that one (see push). */
   puts: Map<string, number>;
   changes: StoreChange[];
-  callbacks: Array<(error: TaskerError | null) => void>;
-  settle: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+  /** One per push, in push order: its callback, and its promise's settlers. */
+  pushes: PushRecord[];
   /** A barrier (see `exclusive`): run instead of a commit, alone. */
   work?: () => Promise<void>;
 }
@@ -62,13 +68,12 @@ export class Committer {
   push(change: StoreChange | null, afterCommit?: (error: TaskerError | null) => void, deferrable = false): Promise<void> {
     let pending = this.#pending[this.#pending.length - 1];
     if (pending === undefined || pending.weight >= MAX_BATCH_WEIGHT || pending.work !== undefined) {
-      pending = { weight: 0, urgent: false, puts: new Map(), changes: [], callbacks: [], settle: [] };
+      pending = { weight: 0, urgent: false, puts: new Map(), changes: [], pushes: [] };
       this.#pending.push(pending);
     }
     if (change !== null) this.#add(pending, change);
     if (!deferrable || this.#deferMs === 0) pending.urgent = true;
-    if (afterCommit !== undefined) pending.callbacks.push(afterCommit);
-    const done = new Promise<void>((resolve, reject) => pending.settle.push({ resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => pending.pushes.push({ afterCommit, resolve, reject }));
     this.#schedule();
     return done;
   }
@@ -104,9 +109,9 @@ export class Committer {
    * its StoreStateSource contract promises.
    */
   exclusive(work: () => Promise<void>): Promise<void> {
-    const barrier: Pending = { weight: 0, urgent: true, puts: new Map(), changes: [], callbacks: [], settle: [], work };
+    const barrier: Pending = { weight: 0, urgent: true, puts: new Map(), changes: [], pushes: [], work };
     this.#pending.push(barrier);
-    const done = new Promise<void>((resolve, reject) => barrier.settle.push({ resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => barrier.pushes.push({ afterCommit: undefined, resolve, reject }));
     this.#schedule();
     return done;
   }
@@ -160,7 +165,7 @@ export class Committer {
   #finish(batch: Pending, error: unknown): void {
     if (batch.work !== undefined) {
       // Not a write: its caller reports its failure.
-      this.#settle(batch, error);
+      this.#runCallbacks(batch, error, 0);
       return;
     }
     let failure: TaskerError | null = null;
@@ -173,37 +178,37 @@ export class Committer {
   }
 
   /**
-   * Runs a batch's callbacks in push order, in slices of CALLBACK_SLICE_MS
-   * with a turn of the event loop between them: thousands of adds committed
-   * at once would otherwise keep the thread from hearing the worker threads
-   * (which then idle) until the last one is announced. The batch counts as in
-   * flight until its last callback ran, so batches are announced in order.
+   * Runs a batch's callbacks in push order, each push's promise settling
+   * right after its callback, in slices of CALLBACK_SLICE_MS with a turn of
+   * the event loop between them: thousands of adds committed at once would
+   * otherwise keep the thread from hearing the worker threads (which then
+   * idle) until the last one is announced, and the callers' continuations
+   * (which run when a slice ends) would all come at once after it. The batch
+   * counts as in flight until its last callback ran, so batches are announced
+   * in order.
    */
-  #runCallbacks(batch: Pending, failure: TaskerError | null, from: number): void {
-    const { callbacks } = batch;
+  #runCallbacks(batch: Pending, error: unknown, from: number): void {
+    const { pushes } = batch;
     const deadline = performance.now() + CALLBACK_SLICE_MS;
-    for (let i = from; i < callbacks.length; i++) {
-      // One callback that throws must not keep the rest of its batch from settling.
-      try {
-        callbacks[i]!(failure);
-      } catch (error) {
-        this.#onCallbackError(error);
+    for (let i = from; i < pushes.length; i++) {
+      const push = pushes[i]!;
+      if (push.afterCommit !== undefined) {
+        // One callback that throws must not keep the rest of its batch from settling.
+        try {
+          push.afterCommit(error as TaskerError | null);
+        } catch (callbackError) {
+          this.#onCallbackError(callbackError);
+        }
       }
-      if ((i & 15) === 15 && i + 1 < callbacks.length && performance.now() > deadline) {
-        setImmediate(() => this.#runCallbacks(batch, failure, i + 1));
+      if (error === null) push.resolve();
+      else push.reject(error);
+      if ((i & 15) === 15 && i + 1 < pushes.length && performance.now() > deadline) {
+        setImmediate(() => this.#runCallbacks(batch, error, i + 1));
         return;
       }
     }
-    this.#settle(batch, failure);
-  }
-
-  /** The batch is done: its promises settle and the next batch may be written. */
-  #settle(batch: Pending, error: unknown): void {
+    // The batch is done: the next one may be written.
     this.#inFlight = null;
-    for (const { resolve, reject } of batch.settle) {
-      if (error === null) resolve();
-      else reject(error);
-    }
     if (this.#pending.length > 0) this.#schedule();
   }
 }
