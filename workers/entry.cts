@@ -13,11 +13,18 @@ import type { RunRequest, RunResponse } from '../src/protocol.js';
 type Host = typeof import('./runner-host.js');
 
 const host: Promise<Host> = import(url.pathToFileURL(path.join(__dirname, 'runner-host.js')).href);
-// A failed import is reported by the first task that awaits it, not as an unhandled rejection.
-host.catch(() => {});
+/** Once loaded, tasks call the host directly, without a turn through the promise. */
+let loaded: Host['default'] | null = null;
+host.then(
+  (module) => {
+    loaded = module.default;
+  },
+  // A failed import is reported by the first task that awaits it, not as an unhandled rejection.
+  () => {},
+);
 
-async function runTask(request: RunRequest): Promise<RunResponse> {
-  return (await host).default(request);
+function runTask(request: RunRequest): Promise<RunResponse> {
+  return loaded !== null ? loaded(request) : host.then((module) => module.default(request));
 }
 
 export = runTask;

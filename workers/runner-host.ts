@@ -309,6 +309,10 @@ class LogSender {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 function toLogData(data: unknown): unknown {
   try {
     return copyJsonValue(data, 'data');
@@ -344,7 +348,8 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
     const runner = loadedRunner(request.moduleUrl, request.exportName) ?? (await loadRunner(request.moduleUrl, request.exportName));
     // Aborted while the module loaded: the runner never begins (it could not see an abort that already fired).
     abort.throwIfAborted();
-    const value = await runner({
+    let logger: TaskLogger | null = null;
+    const returned = runner({
       uuid: request.uuid,
       id: request.id,
       operation: request.operation,
@@ -353,12 +358,17 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       createdAt: request.createdAt,
       startedAt: request.startedAt,
       attempt: request.attempt,
-      logger: makeLogger(sender),
+      // Made when read, like the abort signal: most short runners never log.
+      get logger() {
+        return (logger ??= makeLogger(sender));
+      },
       progress: (progress: unknown, message?: unknown) => sender.progress(progress, message),
       get abortSignal() {
         return abort.signal;
       },
     });
+    // A runner that returned a value (not a promise) answers without a turn of the microtask queue.
+    const value = isThenable(returned) ? await returned : returned;
     let result: unknown;
     try {
       result = value === undefined ? null : copyJsonValue(value, 'result');
