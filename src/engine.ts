@@ -24,7 +24,7 @@ import {
   type AbortCode,
   type SerializedError,
 } from './errors.js';
-import type { TaskerEvents } from './events.js';
+import type { TaskEventKind, TaskerEvents } from './events.js';
 import { AsyncStream, TaskStreams } from './async-stream.js';
 import { LogStream } from './log-stream.js';
 import { reportMissingRunners } from './missing-runners.js';
@@ -63,6 +63,8 @@ import type {
 } from './types.js';
 
 export type Emit = <K extends keyof TaskerEvents>(name: K, ...args: TaskerEvents[K]) => void;
+/** Whether anyone listens, or has listened, to a per-task event (`task.<uuid>.<kind>`). */
+export type HasTaskListeners = () => boolean;
 
 type EngineState = 'stopped' | 'started' | 'stopping';
 
@@ -96,6 +98,7 @@ interface Waiter {
 export class Engine {
   readonly #options: ResolvedOptions;
   readonly #emit: Emit;
+  readonly #hasTaskListeners: HasTaskListeners;
   readonly #store: TaskStore;
   readonly #committer: Committer;
   readonly #registry = new Registry();
@@ -140,9 +143,10 @@ export class Engine {
   /** Features that keep their own index of the tasks, fed at add, end and removal (see task-observer.ts). */
   readonly #observers: TaskObserver[];
 
-  constructor(options: ResolvedOptions, emit: Emit) {
+  constructor(options: ResolvedOptions, emit: Emit, hasTaskListeners: HasTaskListeners = () => true) {
     this.#options = options;
     this.#emit = emit;
+    this.#hasTaskListeners = hasTaskListeners;
     this.#delayed = new TimerQueue(options.clock, (uuid) => this.#release(uuid));
     this.#queueDeadlines = new TimerQueue(options.clock, (uuid) => this.#onQueueTimeout(uuid));
     this.#store =
@@ -228,7 +232,7 @@ export class Engine {
     if (policy === 'requeue' && runs < limit) {
       this.#backToQueue(record, 'interrupted', reason, this.#options.clock.now(), 0, () => {
         this.#emit('task.requeued', doc.uuid, reason);
-        this.#emit(`task.${doc.uuid}.requeued`, reason);
+        this.#emitFor(doc.uuid, 'requeued', reason);
       });
       return;
     }
@@ -344,7 +348,7 @@ export class Engine {
     this.#scheduler.reprioritize(uuid, priority);
     const stored = this.#committer.push({ type: 'put', task: { ...record.doc } }, () => {
       this.#emit('task.prioritized', uuid, priority);
-      this.#emit(`task.${uuid}.prioritized`, priority);
+      this.#emitFor(uuid, 'prioritized', priority);
     });
     this.#pump();
     await stored;
@@ -366,7 +370,7 @@ export class Engine {
     const fields = Object.keys(patch);
     const stored = this.#committer.push({ type: 'put', task: { ...record.doc } }, () => {
       this.#emit('task.updated', uuid, fields);
-      this.#emit(`task.${uuid}.updated`, fields);
+      this.#emitFor(uuid, 'updated', fields);
     });
     this.#pump();
     await stored;
@@ -392,7 +396,7 @@ export class Engine {
     this.#queue(record);
     const stored = this.#committer.push({ type: 'put', task: { ...doc } }, () => {
       this.#emit('task.postponed', uuid);
-      this.#emit(`task.${uuid}.postponed`);
+      this.#emitFor(uuid, 'postponed');
     });
     this.#pump();
     await stored;
@@ -763,7 +767,7 @@ export class Engine {
     // Deferrable: the start is stored with the next write (for a short task, its end), within START_WRITE_DEFER_MS.
     if (null === this.#transition(record, 'new', 'running', { startedAt: new Date(this.#options.clock.now()) }, () => {
       this.#emit('task.run', doc.uuid);
-      this.#emit(`task.${doc.uuid}.run`);
+      this.#emitFor(doc.uuid, 'run');
     }, true)) return;
     this.#scheduler.markRunning(doc.uuid, doc);
     let markEnded!: () => void;
@@ -820,7 +824,7 @@ export class Engine {
       } else if (running.requeue) {
         stored = this.#backToQueue(record, 'requeued', reason, this.#options.clock.now(), 0, () => {
           this.#emit('task.requeued', uuid, reason);
-          this.#emit(`task.${uuid}.requeued`, reason);
+          this.#emitFor(uuid, 'requeued', reason);
         });
       } else {
         stored = this.#retryOrEnd(record, 'aborted', reason, reason.code === AbortCodes.RUN_TIMEOUT, { ...fields, abortReason: reason });
@@ -856,7 +860,7 @@ export class Engine {
         const requeued = this.#backToQueue(record, status, error, now, delay, () => {
           const info = { attempt: attempt + 1, runAfter: new Date(now + delay), error: structuredClone(error) };
           this.#emit('task.retry', doc.uuid, info);
-          this.#emit(`task.${doc.uuid}.retry`, info);
+          this.#emitFor(doc.uuid, 'retry', info);
         });
         // Back in the queue while the tasker stops: a task whose policy aborts queued tasks on stop is aborted now.
         if (requeued !== null && this.#state === 'stopping' && this.#stopPolicy(record).queued === 'abort') {
@@ -972,7 +976,7 @@ export class Engine {
       else this.#logsInFlight.delete(uuid);
       for (const entry of kept) {
         this.#emit('task.log', uuid, entry);
-        this.#emit(`task.${uuid}.log`, entry);
+        this.#emitFor(uuid, 'log', entry);
       }
     }).catch(() => {}); // reported to the logger by the committer
   }
@@ -985,7 +989,7 @@ export class Engine {
     record.doc.progress = progress;
     void this.#committer.push(storeNow ? { type: 'put', task: { ...record.doc } } : null, () => {
       this.#emit('task.progress', uuid, copyProgress(progress));
-      this.#emit(`task.${uuid}.progress`, copyProgress(progress));
+      this.#emitFor(uuid, 'progress', copyProgress(progress));
     }).catch(() => {}); // reported to the logger by the committer
   }
 
@@ -1021,9 +1025,9 @@ export class Engine {
       const { doc } = record;
       const outcome = (status === 'done' ? doc.result : status === 'failed' ? doc.error : doc.abortReason) as JsonValue;
       this.#emit(`task.${status}`, uuid, outcome as never);
-      this.#emit(`task.${uuid}.${status}`, outcome as never);
+      this.#emitFor(uuid, status, outcome as never);
       this.#emit('task.ended', uuid, status, outcome);
-      this.#emit(`task.${uuid}.ended`, status, outcome);
+      this.#emitFor(uuid, 'ended', status, outcome);
       this.#settleWaiters(record);
       this.#logStreams.end(uuid);
       this.#progress.taskEnded(uuid);
@@ -1034,6 +1038,12 @@ export class Engine {
     this.#signalCleanups.get(uuid)?.();
     this.#signalCleanups.delete(uuid);
     return applied;
+  }
+
+  /** A per-task event (`task.<uuid>.<kind>`): its name is built, and it is emitted, only if anyone listens to one. */
+  #emitFor<K extends TaskEventKind>(uuid: string, kind: K, ...args: TaskerEvents[`task.${string}.${K}`]): void {
+    if (!this.#hasTaskListeners()) return;
+    (this.#emit as (name: string, ...rest: unknown[]) => void)(`task.${uuid}.${kind}`, ...args);
   }
 
   #settleWaiters(record: TaskRecord): void {

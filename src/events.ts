@@ -72,3 +72,11 @@ export interface TaskerEvents {
 
 /** The name of any Tasker event, per-task names (`task.<uuid>.done`) included. */
 export type TaskerEventName = keyof TaskerEvents;
+
+/** The kinds of per-task events: `task.<uuid>.<kind>`. */
+export type TaskEventKind = 'prioritized' | 'run' | 'log' | 'progress' | 'done' | 'failed' | 'aborted' | 'ended' | 'retry' | 'requeued' | 'postponed' | 'updated';
+
+/** Whether `name` is a per-task event's (`task.<uuid>.<kind>`; a uuid has no dot, a general name has one). */
+export function isTaskEventName(name: string | symbol): boolean {
+  return typeof name === 'string' && name.startsWith('task.') && name.indexOf('.', 5) !== -1;
+}

@@ -18,7 +18,7 @@ import { Engine } from './engine.js';
 import { AsyncStream } from './async-stream.js';
 import { LogStream } from './log-stream.js';
 import { ErrorCodes, TaskerError } from './errors.js';
-import type { TaskerEvents } from './events.js';
+import { isTaskEventName, type TaskerEvents } from './events.js';
 import { resolveOptions, type ResolvedOptions, type TaskerOptions } from './options.js';
 import { compileProjection } from './projection.js';
 import { compileQuery, validateCount, validateSort } from './query.js';
@@ -65,11 +65,29 @@ import {
 export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> extends EventEmitter<TaskerEvents> {
   readonly #options: ResolvedOptions;
   readonly #engine: Engine;
+  /**
+   * Set once a per-task event (`task.<uuid>.done`) has had a listener: until
+   * then the engine does not build those names (several strings per task).
+   */
+  #taskListeners = false;
+  readonly #watchTaskListeners = (name: string | symbol): void => {
+    if (isTaskEventName(name)) this.#taskListeners = true;
+  };
 
   constructor(options: TaskerOptions = {}) {
     super();
     this.#options = resolveOptions(options);
-    this.#engine = new Engine(this.#options, (name, ...args) => this.#safeEmit(name, args));
+    (this as EventEmitter).on('newListener', this.#watchTaskListeners);
+    this.#engine = new Engine(this.#options, (name, ...args) => this.#safeEmit(name, args), () => this.#taskListeners);
+  }
+
+  /** Keeps the watch on per-task listeners (see #taskListeners), which removing every listener would remove. */
+  override removeAllListeners(eventName?: Parameters<EventEmitter<TaskerEvents>['removeAllListeners']>[0]): this {
+    // Called without a name, it must stay without one: an explicit `undefined` names no event.
+    if (eventName === undefined) super.removeAllListeners();
+    else super.removeAllListeners(eventName);
+    if (eventName === undefined || (eventName as unknown) === 'newListener') (this as EventEmitter).on('newListener', this.#watchTaskListeners);
+    return this;
   }
 
   /**

@@ -375,3 +375,30 @@ test('events are emitted after the change is stored: the store files read inside
     ended: 'done',
   });
 });
+
+for (const [label, clear] of [
+  ['none removed', (): void => {}],
+  ['after removeAllListeners()', (tasker: Tasker): void => void tasker.removeAllListeners()],
+  ["after removeAllListeners('newListener')", (tasker: Tasker): void => void tasker.removeAllListeners('newListener' as never)],
+] as const) {
+  test(`per-task events reach a listener added after tasks ran without one (${label})`, T, async (t) => {
+    // Until a per-task name has a listener the engine does not build those names; it must notice the first one.
+    const tasker = createTasker(t, { maxThreads: 1 });
+    tasker.assignRunner('sum', runner('sum'));
+    await tasker.start();
+    for (let i = 0; i < 20; i++) assert.equal(await tasker.waitForTaskOutputData(await tasker.addTask({ operation: 'sum', data: [i, 1] })), i + 1);
+    let generalDone = 0;
+    tasker.on('task.done', () => generalDone++);
+    clear(tasker);
+    await tasker.stop();
+    const uuid = await tasker.addTask({ operation: 'sum', data: [2, 3] });
+    const seen: string[] = [];
+    const emitter = tasker as unknown as EventEmitter;
+    for (const name of perTaskNames(uuid)) emitter.on(name, () => seen.push(name.slice(`task.${uuid}.`.length)));
+    await tasker.start();
+    assert.equal(await tasker.waitForTaskOutputData(uuid), 5);
+    await tasker.onIdle();
+    assert.deepEqual(seen, ['run', 'log', 'log', 'done', 'ended']);
+    assert.equal(generalDone, label === 'after removeAllListeners()' ? 0 : 1, 'removeAllListeners() removed every listener, and only then');
+  });
+}
