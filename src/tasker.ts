@@ -82,11 +82,10 @@ export class Tasker<Runners extends RunnerMapOf<Runners> = UntypedRunners> exten
   }
 
   /** Keeps the watch on per-task listeners (see #taskListeners), which removing every listener would remove. */
-  override removeAllListeners(eventName?: Parameters<EventEmitter<TaskerEvents>['removeAllListeners']>[0]): this {
-    // Called without a name, it must stay without one: an explicit `undefined` names no event.
-    if (eventName === undefined) super.removeAllListeners();
-    else super.removeAllListeners(eventName);
-    if (eventName === undefined || (eventName as unknown) === 'newListener') (this as EventEmitter).on('newListener', this.#watchTaskListeners);
+  override removeAllListeners(...args: Parameters<EventEmitter<TaskerEvents>['removeAllListeners']>): this {
+    // As EventEmitter's: no argument removes every listener; an explicit `undefined` names one event.
+    super.removeAllListeners(...args);
+    if (args.length === 0 || (args[0] as unknown) === 'newListener') (this as EventEmitter).on('newListener', this.#watchTaskListeners);
     return this;
   }
 

@@ -309,10 +309,6 @@ class LogSender {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
 function toLogData(data: unknown): unknown {
   try {
     return copyJsonValue(data, 'data');
@@ -349,7 +345,7 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
     // Aborted while the module loaded: the runner never begins (it could not see an abort that already fired).
     abort.throwIfAborted();
     let logger: TaskLogger | null = null;
-    const returned = runner({
+    const value = await runner({
       uuid: request.uuid,
       id: request.id,
       operation: request.operation,
@@ -358,17 +354,18 @@ export default async function runTask(request: RunRequest): Promise<RunResponse>
       createdAt: request.createdAt,
       startedAt: request.startedAt,
       attempt: request.attempt,
-      // Made when read, like the abort signal: most short runners never log.
+      // Made when read, like the abort signal: most short runners never log. A runner may replace it, as any field.
       get logger() {
         return (logger ??= makeLogger(sender));
+      },
+      set logger(replacement: TaskLogger) {
+        logger = replacement;
       },
       progress: (progress: unknown, message?: unknown) => sender.progress(progress, message),
       get abortSignal() {
         return abort.signal;
       },
     });
-    // A runner that returned a value (not a promise) answers without a turn of the microtask queue.
-    const value = isThenable(returned) ? await returned : returned;
     let result: unknown;
     try {
       result = value === undefined ? null : copyJsonValue(value, 'result');

@@ -402,3 +402,17 @@ for (const [label, clear] of [
     assert.equal(generalDone, label === 'after removeAllListeners()' ? 0 : 1, 'removeAllListeners() removed every listener, and only then');
   });
 }
+
+test('removeAllListeners keeps EventEmitter semantics: an explicit undefined names one event and removes no other', T, (t) => {
+  const tasker = createTasker(t);
+  const emitter = tasker as unknown as EventEmitter;
+  let done = 0;
+  tasker.on('task.done', () => done++);
+  emitter.removeAllListeners(undefined as unknown as string);
+  emitter.emit('task.done', 'u', 1);
+  assert.equal(done, 1);
+  tasker.removeAllListeners();
+  emitter.emit('task.done', 'u', 1);
+  assert.equal(done, 1);
+  assert.deepEqual(tasker.eventNames(), ['newListener'], "only the tasker's own watch of per-task listeners is left");
+});

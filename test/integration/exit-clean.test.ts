@@ -51,11 +51,11 @@ for (const { mode, name, expected } of cases) {
   });
 }
 
-test('a burst of 1,000 short tasks on two threads all end, in order, with nothing else holding the event loop', { timeout: CHILD_LIMIT_MS + 5_000 }, async () => {
+test('a burst of 1,000 short tasks on two threads all end, each with its own output, with nothing else holding the event loop', { timeout: CHILD_LIMIT_MS + 5_000 }, async () => {
   const script = fileURLToPath(new URL('../fixtures/scripts/burst-then-close.mjs', import.meta.url));
   const { code, signal, stdout, stderr } = await runNode(script, [], CHILD_LIMIT_MS);
   assert.equal(signal, null, `killed by a signal; stderr: ${stderr}`);
   assert.equal(code, 0, `exit code (13: it stopped waiting for an output); stderr: ${stderr}`);
   assert.equal(stderr, '');
-  assert.deepEqual(JSON.parse(stdout), { done: 1000, runs: 1000, inOrder: true });
+  assert.deepEqual(JSON.parse(stdout), { done: 1000, runs: 1000, ownOutputs: true });
 });

@@ -380,3 +380,26 @@ test('log data that is not JSON (a function, a Map, a class instance) is stored 
   assert.match(instance!.data as string, /Point/);
   assert.deepEqual(plain!.data, { ok: true, at: new Date(0) });
 });
+
+test('a runner may replace ctx.logger with its own wrapper; what it logs through it is stored', T, async (t) => {
+  const tasker = createTasker(t, { maxThreads: 1 });
+  tasker.assignRunner('wrap', runner('wrap-logger'));
+  await tasker.start();
+  const uuid = await tasker.addTask({ operation: 'wrap' });
+  assert.equal(await tasker.waitForTaskOutputData(uuid), 1);
+  const task = await tasker.getTask(uuid, { withLogs: true });
+  assert.deepEqual(task.logs?.map((entry) => entry.message), ['[wrapped] x']);
+});
+
+test('lines a synchronous runner logs from a microtask it queued before returning belong to the task', T, async (t) => {
+  const tasker = createTasker(t, { maxThreads: 1 });
+  tasker.assignRunner('micro', runner('log-in-microtask'));
+  await tasker.start();
+  const uuid = await tasker.addTask({ operation: 'micro' });
+  assert.equal(await tasker.waitForTaskOutputData(uuid), 1);
+  const task = await tasker.getTask(uuid, { withLogs: true });
+  assert.deepEqual(task.logs?.map((entry) => [entry.level, entry.message]), [
+    ['info', 'logger, in a microtask queued before returning'],
+    ['info', 'console, in a microtask queued before returning'],
+  ]);
+});

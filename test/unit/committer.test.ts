@@ -141,6 +141,39 @@ describe('Committer callbacks', () => {
     assert.deepEqual(log.slice(6), ['cb d']);
   });
 
+  test('a batch longer than a slice: each push settles after its own callback; flush() and exclusive() only after the last', async () => {
+    const { store, committer } = setup();
+    // Each callback takes at least 50 µs: 2,000 of them span many 1 ms slices, however fast the machine.
+    const spin = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const N = 2000;
+    let ran = 0;
+    const pushes: Array<Promise<void>> = [];
+    for (let i = 0; i < N; i++) pushes.push(committer.push(change(String(i)), () => {
+      ran++;
+      spin(0.05);
+    }));
+    const ranWhen = (promise: Promise<unknown>): Promise<number> => promise.then(() => ran);
+    const first = ranWhen(pushes[0]!);
+    const flushed = ranWhen(committer.flush());
+    const midBatchFlush = ranWhen(pushes[0]!.then(() => committer.flush()));
+    let ranWhenWorkRan = -1;
+    const excl = committer.exclusive(async () => {
+      ranWhenWorkRan = ran;
+    });
+    await tick();
+    store.commits[0]!.resolve();
+    const firstSaw = await first;
+    assert.ok(firstSaw >= 1 && firstSaw < N, `the first push settled within the first slice (after ${firstSaw} callbacks), not after all ${N}`);
+    assert.equal(await flushed, N);
+    assert.equal(await midBatchFlush, N, 'a flush() pushed while the batch is announced waits for its last callback');
+    await excl;
+    assert.equal(ranWhenWorkRan, N);
+    await Promise.all(pushes);
+  });
+
   test('a change pushed from a callback goes in a later batch', async () => {
     const { store, committer } = setup();
     let inner: Tracked | undefined;

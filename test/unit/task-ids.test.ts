@@ -30,3 +30,17 @@ test('20,000 task uuids in a burst: valid version 7, unique, strictly increasing
   // 20,000 × 16 random bytes: the 4 KB pool was refilled many times; the random tails must not repeat.
   assert.equal(new Set(ids.map((id) => id.slice(-12))).size, ids.length);
 });
+
+test('task uuids stay strictly increasing when the clock steps back, and carry the clock again once it is ahead', (t) => {
+  let now = Date.now() + 10_000;
+  t.mock.method(Date, 'now', () => now);
+  const ids: string[] = [];
+  for (let i = 0; i < 50; i++) ids.push(newTaskUuid());
+  now -= 5_000; // an NTP step back
+  for (let i = 0; i < 50; i++) ids.push(newTaskUuid());
+  now += 10_000;
+  for (let i = 0; i < 50; i++) ids.push(newTaskUuid());
+  for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `${i}: ${ids[i - 1]} < ${ids[i]}`);
+  assert.equal(msOf(ids[60]!), msOf(ids[0]!), 'while the clock is behind, the last time given is kept');
+  assert.equal(msOf(ids.at(-1)!), now);
+});
