@@ -123,8 +123,17 @@ export class JournalStore implements TaskStore {
       // A compaction made due by the previous commit switches now, before this batch is written: the
       // source reflects every batch of journal G by now (their commits resolved), not yet this one's.
       if (this.#compactionDue()) await this.#startCompaction();
+      // Encoded in slices: a batch of thousands of documents (a burst of adds) would otherwise hold the main
+      // thread for tens of ms, during which no worker thread that answered gets its next task.
       let text = '';
-      for (const change of changes) text += journalLine(change) + '\n';
+      let deadline = performance.now() + ENCODE_SLICE_MS;
+      for (let i = 0; i < changes.length; i++) {
+        text += journalLine(changes[i]!) + '\n';
+        if ((i & 63) === 63 && performance.now() > deadline) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          deadline = performance.now() + ENCODE_SLICE_MS;
+        }
+      }
       const buffer = Buffer.from(text, 'utf8');
       try {
         // A write may be short (a full disk, a file size limit): write until all of it is written.
@@ -385,6 +394,9 @@ function logJson(entry: LogEntry): string {
  * fdatasync.
  */
 const JOURNAL_SYNC_FLAG: number = constants.O_DSYNC ?? 0;
+
+/** How long encoding a batch's journal lines may hold the thread before it yields a turn of the event loop. */
+const ENCODE_SLICE_MS = 1;
 
 /** Bytes of snapshot text built before each write: large enough for throughput, small enough not to stall. */
 const SNAPSHOT_CHUNK = 1 << 18;
