@@ -32,8 +32,9 @@ interface KeyEntry {
 
 interface InFlight {
   doc: TaskDoc;
-  settled: Promise<void>;
-  settle: () => void;
+  /** Made only when an add waits on this one (see #settledPromise): most adds are never waited on. */
+  settled: Promise<void> | null;
+  settle: (() => void) | null;
 }
 
 export type Admission =
@@ -112,7 +113,7 @@ export class Deduper implements TaskObserver {
     for (;;) {
       const busy = this.#inFlightDuplicate(dedupe);
       if (busy !== undefined) {
-        await busy.settled;
+        await settledPromise(busy);
         continue;
       }
       const found = this.#duplicates(dedupe);
@@ -143,13 +144,11 @@ export class Deduper implements TaskObserver {
     this.#inFlight.delete(uuid);
     const key = inFlight.doc.dedupeKey;
     if (key !== undefined && this.#inFlightByKey.get(key) === inFlight) this.#inFlightByKey.delete(key);
-    inFlight.settle();
+    inFlight.settle?.();
   }
 
   #register(doc: TaskDoc): void {
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    const inFlight: InFlight = { doc, settled, settle };
+    const inFlight: InFlight = { doc, settled: null, settle: null };
     this.#inFlight.set(doc.uuid, inFlight);
     if (doc.dedupeKey !== undefined) this.#inFlightByKey.set(doc.dedupeKey, inFlight);
   }
@@ -179,6 +178,11 @@ export class Deduper implements TaskObserver {
     for (const record of this.#registry.values()) if (inScope(record) && test(record.doc)) found.push(record);
     return found;
   }
+}
+
+/** Settles when the add in flight is stored or has failed. */
+function settledPromise(inFlight: InFlight): Promise<void> {
+  return (inFlight.settled ??= new Promise<void>((resolve) => (inFlight.settle = resolve)));
 }
 
 function endedAt(record: TaskRecord): number {

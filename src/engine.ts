@@ -296,6 +296,8 @@ export class Engine {
     // The task exists for the other calls (and may run) only once it is stored:
     // a task that runs is a task that was acknowledged.
     const stored = this.#committer.push({ type: 'put', task: { ...doc } }, (error) => {
+      // Stored or failed, the add is no longer in flight for the dedupe checks of other adds.
+      this.#dedupe.settled(doc.uuid);
       if (error !== null) {
         // The store may hold the document in memory for its next write: take it back out.
         void this.#committer.push({ type: 'remove', uuid: doc.uuid }).catch(() => {});
@@ -308,8 +310,7 @@ export class Engine {
       if (def.abortSignal !== undefined) this.#watchSignal(record, def.abortSignal);
       this.#pump();
     });
-    // Stored or failed, the add is no longer in flight for the dedupe checks of other adds.
-    await stored.finally(() => this.#dedupe.settled(doc.uuid));
+    await stored;
     return doc.uuid;
   }
 

@@ -84,6 +84,11 @@ export class EqualityIndex<T> {
     return this.#byPath.keys();
   }
 
+  /** No path is indexed: nothing to look up or file. */
+  get empty(): boolean {
+    return this.#byPath.size === 0;
+  }
+
   hasPath(path: string): boolean {
     return this.#byPath.has(path);
   }

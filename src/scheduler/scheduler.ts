@@ -46,10 +46,10 @@ interface EntryState {
   version: number;
   /** Condition keys (scope|limit|query) of this entry, in its condition order. */
   keys: ConditionKey[];
-  /** The before-queued queries whose list holds this entry. */
-  memberOf: Set<CompiledQuery>;
-  /** Its primitive keys at each path of the task index, as filed there. */
-  indexedKeys: Map<string, string[] | null>;
+  /** The before-queued queries whose list holds this entry (null while none: most tasks have no conditions). */
+  memberOf: Set<CompiledQuery> | null;
+  /** Its primitive keys at each path of the task index, as filed there (null while the index has no path). */
+  indexedKeys: Map<string, string[] | null> | null;
 }
 
 /** A heap node. It carries the order key it was pushed with, so that a later priority change cannot disturb the heap. */
@@ -171,7 +171,7 @@ export class Scheduler {
     if (this.#states.has(entry.uuid)) throw new Error(`Task ${entry.uuid} is already queued`);
     const keys = entry.conditions.map((condition) => this.#acquireKey(condition));
     const state: EntryState = {
-      entry, where: 'ready', parkedUnder: null, wokenBy: null, version: 0, keys, memberOf: new Set(), indexedKeys: new Map(),
+      entry, where: 'ready', parkedUnder: null, wokenBy: null, version: 0, keys, memberOf: null, indexedKeys: null,
     };
     this.#states.set(entry.uuid, state);
     this.#indexTask(state);
@@ -318,13 +318,14 @@ export class Scheduler {
 
   /** Adds the entry to the list of every before-queued query it matches. */
   #insertInQueries(state: EntryState): void {
+    if (this.#listedQueries.empty && this.#unindexedListedQueries.size === 0) return;
     const seen = new Set<CompiledQuery>();
     const consider = (query: CompiledQuery): void => {
       if (seen.has(query)) return;
       seen.add(query);
       if (safeTest(query, state.entry.doc)) {
         query.queued!.insert(state);
-        state.memberOf.add(query);
+        (state.memberOf ??= new Set()).add(query);
       }
     };
     for (const path of this.#listedQueries.paths) {
@@ -334,9 +335,10 @@ export class Scheduler {
   }
 
   #indexTask(state: EntryState): void {
+    if (this.#taskIndex.empty) return;
     for (const path of this.#taskIndex.paths) {
       const keys = keysAt(state.entry.doc, path);
-      state.indexedKeys.set(path, keys);
+      (state.indexedKeys ??= new Map()).set(path, keys);
       this.#taskIndex.add(path, keys, state);
     }
   }
@@ -350,10 +352,13 @@ export class Scheduler {
     state.parkedUnder = null;
     state.wokenBy = null;
     state.version++;
-    for (const [path, keys] of state.indexedKeys) this.#taskIndex.delete(path, keys, state);
-    state.indexedKeys.clear();
+    if (state.indexedKeys !== null) {
+      for (const [path, keys] of state.indexedKeys) this.#taskIndex.delete(path, keys, state);
+      state.indexedKeys = null;
+    }
+    if (state.memberOf === null) return;
     const lists = [...state.memberOf];
-    state.memberOf.clear();
+    state.memberOf = null;
     for (const query of lists) {
       query.queued!.remove(state);
       for (const key of query.beforeQueuedKeys) {
@@ -377,7 +382,7 @@ export class Scheduler {
         this.#taskIndex.addPath(path);
         for (const state of this.#states.values()) {
           const keys = keysAt(state.entry.doc, path);
-          state.indexedKeys.set(path, keys);
+          (state.indexedKeys ??= new Map()).set(path, keys);
           this.#taskIndex.add(path, keys, state);
         }
       }
@@ -389,14 +394,14 @@ export class Scheduler {
     for (const state of candidates) {
       if (safeTest(query, state.entry.doc)) {
         list.insert(state);
-        state.memberOf.add(query);
+        (state.memberOf ??= new Set()).add(query);
       }
     }
   }
 
   #unlistQuery(query: CompiledQuery): void {
     if (query.queued === null) return;
-    for (const state of query.queued) state.memberOf.delete(query);
+    for (const state of query.queued) state.memberOf?.delete(query);
     query.queued = null;
     if (query.equality !== null) this.#listedQueries.delete(query.equality.path, [query.equality.key], query);
     else this.#unindexedListedQueries.delete(query);
