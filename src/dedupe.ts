@@ -32,7 +32,7 @@ interface KeyEntry {
 
 interface InFlight {
   doc: TaskDoc;
-  /** Made only when an add waits on this one (see #settledPromise): most adds are never waited on. */
+  /** Made only when an add waits on this one (see settledPromise): most adds are never waited on. */
   settled: Promise<void> | null;
   settle: (() => void) | null;
 }
