@@ -143,7 +143,7 @@ export class Engine {
   /** Features that keep their own index of the tasks, fed at add, end and removal (see task-observer.ts). */
   readonly #observers: TaskObserver[];
 
-  constructor(options: ResolvedOptions, emit: Emit, hasTaskListeners: HasTaskListeners = () => true) {
+  constructor(options: ResolvedOptions, emit: Emit, hasTaskListeners: HasTaskListeners) {
     this.#options = options;
     this.#emit = emit;
     this.#hasTaskListeners = hasTaskListeners;

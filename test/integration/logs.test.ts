@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Tasker, type LogEntry, type LogLevel } from 'tasker';
 import { nextEvent } from '../helpers/events.js';
@@ -381,24 +381,22 @@ test('log data that is not JSON (a function, a Map, a class instance) is stored 
   assert.deepEqual(plain!.data, { ok: true, at: new Date(0) });
 });
 
-test('a runner may replace ctx.logger with its own wrapper; what it logs through it is stored', T, async (t) => {
+/** Runs one task of the runner fixture `name` (which returns 1) to its end; its stored log entries. */
+async function logsOfOneRun(t: TestContext, name: string): Promise<LogEntry[]> {
   const tasker = createTasker(t, { maxThreads: 1 });
-  tasker.assignRunner('wrap', runner('wrap-logger'));
+  tasker.assignRunner('op', runner(name));
   await tasker.start();
-  const uuid = await tasker.addTask({ operation: 'wrap' });
+  const uuid = await tasker.addTask({ operation: 'op' });
   assert.equal(await tasker.waitForTaskOutputData(uuid), 1);
-  const task = await tasker.getTask(uuid, { withLogs: true });
-  assert.deepEqual(task.logs?.map((entry) => entry.message), ['[wrapped] x']);
+  return (await tasker.getTask(uuid, { withLogs: true })).logs ?? [];
+}
+
+test('a runner may replace ctx.logger with its own wrapper; what it logs through it is stored', T, async (t) => {
+  assert.deepEqual((await logsOfOneRun(t, 'wrap-logger')).map((entry) => entry.message), ['[wrapped] x']);
 });
 
 test('lines a synchronous runner logs from a microtask it queued before returning belong to the task', T, async (t) => {
-  const tasker = createTasker(t, { maxThreads: 1 });
-  tasker.assignRunner('micro', runner('log-in-microtask'));
-  await tasker.start();
-  const uuid = await tasker.addTask({ operation: 'micro' });
-  assert.equal(await tasker.waitForTaskOutputData(uuid), 1);
-  const task = await tasker.getTask(uuid, { withLogs: true });
-  assert.deepEqual(task.logs?.map((entry) => [entry.level, entry.message]), [
+  assert.deepEqual((await logsOfOneRun(t, 'log-in-microtask')).map((entry) => [entry.level, entry.message]), [
     ['info', 'logger, in a microtask queued before returning'],
     ['info', 'console, in a microtask queued before returning'],
   ]);

@@ -96,6 +96,17 @@ async function hold(tasker: Tasker, gates: Gates, name: string): Promise<string>
   return uuid;
 }
 
+/** A started gate tasker whose `maxThreads` threads are all held, by gates A1 (and A2): their names and uuids. */
+async function busyTasker(t: TestContext, maxThreads: number): Promise<{ gates: Gates; tasker: Tasker; holders: string[]; held: string[] }> {
+  const gates = await Gates.create(t);
+  const tasker = gateTasker(t, gates, { maxThreads });
+  await tasker.start();
+  const holders = ['A1', 'A2'].slice(0, maxThreads);
+  const held: string[] = [];
+  for (const name of holders) held.push(await hold(tasker, gates, name));
+  return { gates, tasker, holders, held };
+}
+
 /** Adds a gate that is done as soon as it begins. */
 function queue(tasker: Tasker, gates: Gates, name: string, more: { priority?: number; queueTimeout?: number } = {}): Promise<string> {
   return tasker.addTask({ operation: 'gate', data: gates.data(name), ...more });
@@ -133,12 +144,7 @@ function storedPeak(tasks: Task[]): number {
 
 for (const maxThreads of [1, 2]) {
   test(`maxThreads ${maxThreads}, all threads busy: a queued task is new; abortTask aborts it at once (ERR_TASK_ABORT_REQUESTED) and its runner never begins; the running tasks and the next queued one are unaffected`, T, async (t) => {
-    const gates = await Gates.create(t);
-    const tasker = gateTasker(t, gates, { maxThreads });
-    await tasker.start();
-    const holders = ['A1', 'A2'].slice(0, maxThreads);
-    const held: string[] = [];
-    for (const name of holders) held.push(await hold(tasker, gates, name));
+    const { gates, tasker, holders, held } = await busyTasker(t, maxThreads);
     const seen = recordEvents(tasker, ['task.run', 'task.log', 'task.aborted', 'task.done', 'task.ended']);
     const b = await queue(tasker, gates, 'B');
     const c = await queue(tasker, gates, 'C');
@@ -188,12 +194,7 @@ for (const maxThreads of [1, 2]) {
 
 for (const maxThreads of [1, 2]) {
   test(`maxThreads ${maxThreads}, all threads busy: a task added with a higher priority runs before the tasks queued earlier, which then take the freed thread while the other threads stay held`, T, async (t) => {
-    const gates = await Gates.create(t);
-    const tasker = gateTasker(t, gates, { maxThreads });
-    await tasker.start();
-    const holders = ['A1', 'A2'].slice(0, maxThreads);
-    const held: string[] = [];
-    for (const name of holders) held.push(await hold(tasker, gates, name));
+    const { gates, tasker, holders, held } = await busyTasker(t, maxThreads);
     const order: string[] = [];
     tasker.on('task.run', (uuid) => order.push(uuid));
     // As many low-priority tasks as threads: as many as could be handed over ahead of time.
